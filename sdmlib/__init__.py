@@ -10,3 +10,7 @@ __version__ = "0.1.0"
 
 # One import line per module; each module lists its public names in __all__.
 from sdmlib.hamming import *  # noqa: E402,F401,F403
+from sdmlib.geometry import *  # noqa: E402,F401,F403
+from sdmlib.memories import *  # noqa: E402,F401,F403
+from sdmlib.beta import *  # noqa: E402,F401,F403
+from sdmlib.bounds import *  # noqa: E402,F401,F403

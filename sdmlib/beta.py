@@ -1,0 +1,997 @@
+r"""From circle intersections to a softmax: the β of an SDM radius, and back.
+
+An SDM read weights each stored pattern by the number of neurons in the
+intersection of the query's and the pattern's circles, normalised over the
+patterns (theory §8.1). If the intersection is close to an exponential in the
+cosine similarity :math:`x=1-2d_v/n`, :math:`I(x)\approx e^{\beta x+b}`, then
+
+.. math::
+
+    \frac{I(x_\mu)}{\sum_\nu I(x_\nu)}\approx
+    \frac{e^{\beta x_\mu}}{\sum_\nu e^{\beta x_\nu}}=\mathrm{softmax}_\beta(x)_\mu ,
+
+the intercept :math:`b` and the neuron density :math:`r/2^n` cancel, and
+**β does not depend on r** (only the intercept does).
+
+This module estimates β for a radius :math:`d` (`fit_beta`, `fit_softmax_beta`),
+maps radii to β and back (`beta_for_radius`, `radius_for_beta`, `beta_curve`),
+and computes the two sets of read weights (`sdm_weights`, `softmax_weights`).
+
+Conventions
+-----------
+* ``space="binary"``: Hamming circles in :math:`\{0,1\}^n`, intersections from
+  `sdmlib.geometry.log_hamming_ball_intersection`;
+  ``space="continuous"``: spherical caps on :math:`S^{n-1}` with the matching
+  cosine threshold (`sdmlib.geometry.cap_intersection`).
+* Distances :math:`d_v` are Hamming distances :math:`0..n`; the regression is on
+  the cosines :math:`x=1-2d_v/n`, so β is an inverse temperature on cosine
+  similarity.
+* ``window`` (which :math:`d_v` are fitted): ``"within-radius"`` is
+  :math:`d_v=0..d-1` (the paper's window, which defines 35.5 / 15.9 / 10.1),
+  ``"one-to-radius"`` is :math:`d_v=1..d` (the original's β-against-d figure),
+  ``"full-support"`` is every :math:`d_v` with a non-zero intersection
+  (:math:`0..2d` for binary circles), or a tuple ``(lo, hi)`` (inclusive).
+  Zero intersections inside a window are dropped before taking logs and
+  reported in `BetaFit.dropped_dv`.
+* ``estimator``: ``"ols"`` is the least-squares slope; ``"as-published"``
+  reproduces the original code, which divided a ``ddof=1`` covariance by a
+  ``ddof=0`` variance and so multiplied the slope by :math:`N/(N-1)` (N fitted
+  points), with the intercept :math:`\bar y-\hat\beta\bar x` of that slope.
+
+Examples
+--------
+The paper's three β values (n = 64, as published, within-radius window):
+
+>>> [round(fit_beta(64, d, estimator="as-published").beta, 1) for d in (5, 11, 15)]
+[35.5, 15.9, 10.1]
+>>> [round(fit_beta(64, d).beta, 1) for d in (5, 11, 15)]   # corrected (OLS)
+[28.4, 14.4, 9.4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize_scalar
+
+from sdmlib._validate import check_choice, check_int, check_real, check_real_array
+from sdmlib.geometry import cap_intersection, log_hamming_ball_intersection, space_fraction
+from sdmlib.hamming import cosine_to_hamming
+
+__all__ = [
+    "BETA_WINDOWS",
+    "BETA_ESTIMATORS",
+    "BETA_SPACES",
+    "BetaFit",
+    "SoftmaxBetaFit",
+    "log_linear_fit",
+    "fit_beta",
+    "fit_softmax_beta",
+    "softmax_loss",
+    "softmax_approximation_error",
+    "beta_for_radius",
+    "radius_for_beta",
+    "beta_curve",
+    "sdm_weights",
+    "softmax_weights",
+]
+
+#: Named fit windows (a ``(lo, hi)`` tuple is also accepted).
+BETA_WINDOWS = ("within-radius", "one-to-radius", "full-support")
+#: Slope estimators.
+BETA_ESTIMATORS = ("ols", "as-published")
+#: Intersection geometries.
+BETA_SPACES = ("binary", "continuous")
+
+
+# --------------------------------------------------------------------------- validation
+def _check_space(space: Any) -> str:
+    return check_choice("space", space, BETA_SPACES)
+
+
+def _check_estimator(estimator: Any) -> str:
+    if estimator == "as_published":  # spelling used in the theory spec
+        estimator = "as-published"
+    return check_choice("estimator", estimator, BETA_ESTIMATORS)
+
+
+def _check_r(r: Any) -> Any:
+    """Validate a neuron count; ``None`` means r = 2**n. Returns log(r) or None."""
+    if r is None:
+        return None
+    if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real):
+        raise TypeError(f"r must be a positive number of neurons or None (r = 2**n), got {type(r).__name__} {r!r}")
+    if isinstance(r, numbers.Integral):
+        if r <= 0:
+            raise ValueError(f"r must be a positive number of neurons or None (r = 2**n), got {r}")
+        return math.log(int(r))
+    rf = float(r)
+    if not np.isfinite(rf) or rf <= 0:
+        raise ValueError(f"r must be a positive finite number of neurons or None (r = 2**n), got {r!r}")
+    return math.log(rf)
+
+
+def _resolve_window(n: int, d: int, window: Any) -> tuple[int, int]:
+    if isinstance(window, str):
+        check_choice("window", window, BETA_WINDOWS)
+        if window == "within-radius":
+            lo, hi = 0, d - 1
+        elif window == "one-to-radius":
+            lo, hi = 1, d
+        else:
+            lo, hi = 0, n
+    elif isinstance(window, (tuple, list)) and len(window) == 2:
+        lo = check_int("window[0]", window[0], lo=0, hi=n)
+        hi = check_int("window[1]", window[1], lo=0, hi=n)
+        if hi <= lo:
+            raise ValueError(f"window must be (lo, hi) with 0 <= lo < hi <= n = {n}, got {tuple(window)}")
+    else:
+        allowed = ", ".join(repr(w) for w in BETA_WINDOWS)
+        raise ValueError(f"window must be one of {allowed} or a (lo, hi) tuple of distances; got {window!r}")
+    return lo, min(hi, n)
+
+
+# --------------------------------------------------------------------------- log intersections
+@lru_cache(maxsize=256)
+def _full_log_curve(n: int, d: int, space: str) -> np.ndarray:
+    """log I for r = 2**n at every dv = 0..n (cached: the cap needs one quadrature per point)."""
+    dv = np.arange(0, n + 1, dtype=np.int64)
+    if space == "binary":
+        out = np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=np.float64)
+    else:
+        x = 1.0 - 2.0 * dv / n
+        out = np.asarray(cap_intersection(n, d, x, r=1, log=True), dtype=np.float64) + n * math.log(2.0)
+    out.setflags(write=False)
+    return out
+
+
+def _log_count_curve(n: int, d: int, dv: np.ndarray, space: str) -> np.ndarray:
+    """log of the intersection for r = 2**n (an address count for binary circles)."""
+    if space == "binary" and dv.size < n // 4:
+        return np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=np.float64)
+    return _full_log_curve(n, d, space)[dv]
+
+
+# --------------------------------------------------------------------------- regression fit
+@dataclass(frozen=True)
+class BetaFit:
+    r"""Result of a log-linear fit :math:`\log I(d_v)\approx\beta x+b`, :math:`x=1-2d_v/n`.
+
+    Attributes
+    ----------
+    beta : float
+        Slope in cosine units (the softmax inverse temperature).
+    intercept : float
+        :math:`b` (depends on ``r``; β does not).
+    n, d : int
+        Dimension and radius.
+    space, estimator : str
+        As passed to `fit_beta`.
+    window : tuple of int
+        The window ``(lo, hi)`` of distances actually requested (inclusive).
+    r : int, float or None
+        Neuron count (``None``: one neuron per address).
+    dv, x, log_intersection : ndarray
+        The fitted points: distances, cosines and :math:`\log I`.
+    residuals : ndarray
+        ``log_intersection - (beta * x + intercept)``.
+    dropped_dv : ndarray
+        Distances in the window where the intersection is 0 (left out of the fit).
+    """
+
+    beta: float
+    intercept: float
+    n: int
+    d: int
+    space: str
+    window: tuple[int, int]
+    estimator: str
+    r: Any
+    dv: np.ndarray = field(repr=False)
+    x: np.ndarray = field(repr=False)
+    log_intersection: np.ndarray = field(repr=False)
+    residuals: np.ndarray = field(repr=False)
+    dropped_dv: np.ndarray = field(repr=False)
+
+    @property
+    def n_points(self) -> int:
+        """Number of fitted points N."""
+        return int(self.dv.size)
+
+    @property
+    def max_abs_residual(self) -> float:
+        """Largest absolute residual (natural-log units)."""
+        return float(np.max(np.abs(self.residuals)))
+
+    def log_fit(self, x: ArrayLike) -> np.ndarray:
+        """The fitted line :math:`\\beta x+b` at cosines ``x``."""
+        return self.beta * np.asarray(x, dtype=np.float64) + self.intercept
+
+
+def log_linear_fit(x: ArrayLike, log_y: ArrayLike, *, estimator: str = "ols") -> tuple[float, float]:
+    r"""Slope and intercept of :math:`\log y\approx\beta x+b` on given points.
+
+    .. math::
+
+        \hat\beta_{\rm OLS}=\frac{\sum_i(x_i-\bar x)(y_i-\bar y)}{\sum_i(x_i-\bar x)^2},\qquad
+        \hat\beta_{\rm as\ published}=\frac{\operatorname{cov}_{\rm ddof=1}(x,y)}{\operatorname{var}_{\rm ddof=0}(x)}
+        =\frac{N}{N-1}\hat\beta_{\rm OLS},\qquad \hat b=\bar y-\hat\beta\bar x.
+
+    Parameters
+    ----------
+    x : array_like
+        Abscissae (cosines), 1-D, at least two distinct values.
+    log_y : array_like
+        Natural logs of the values, same length, finite.
+    estimator : {"ols", "as-published"}
+        Least squares or the original code's inflated slope.
+
+    Returns
+    -------
+    (beta, intercept) : tuple of float
+
+    Examples
+    --------
+    An exact exponential is recovered exactly by OLS; the published estimator
+    inflates its slope by N/(N-1):
+
+    >>> x = np.linspace(0.5, 1, 6)
+    >>> b, c = log_linear_fit(x, 7.25 * x - 3)
+    >>> round(b, 12), round(c, 12)
+    (7.25, -3.0)
+    >>> round(log_linear_fit(x, 7.25 * x - 3, estimator="as-published")[0], 12) == round(7.25 * 6 / 5, 12)
+    True
+    """
+    estimator = _check_estimator(estimator)
+    x = check_real_array("x", x)
+    y = check_real_array("log_y", log_y)
+    if x.ndim != 1 or y.shape != x.shape:
+        raise ValueError("x and log_y must be 1-D arrays of the same length")
+    if x.size < 2 or np.ptp(x) == 0:
+        raise ValueError("a slope needs at least two distinct x values")
+    xm, ym = float(x.mean()), float(y.mean())
+    dx = x - xm
+    beta = float(np.dot(dx, y - ym) / np.dot(dx, dx))
+    if estimator == "as-published":
+        n_fit = x.size
+        beta *= n_fit / (n_fit - 1)
+    return beta, ym - beta * xm
+
+
+def fit_beta(
+    n: int,
+    d: int,
+    *,
+    space: str = "binary",
+    window: str | tuple[int, int] = "within-radius",
+    estimator: str = "ols",
+    r: Any = None,
+) -> BetaFit:
+    r"""Fit :math:`\log I(d_v)\approx\beta x+b` over a window of distances.
+
+    .. math::
+
+        \hat\beta_{\rm OLS}=\frac{\sum_i(x_i-\bar x)(y_i-\bar y)}{\sum_i(x_i-\bar x)^2},
+        \qquad
+        \hat\beta_{\rm as\ published}=\frac{N}{N-1}\,\hat\beta_{\rm OLS},
+        \qquad \hat b=\bar y-\hat\beta\bar x,
+
+    with :math:`y_i=\log I(d_{v,i})`, :math:`x_i=1-2d_{v,i}/n` and :math:`N` the
+    number of fitted points.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    d : int
+        Radius of the read and write circles (Hamming units).
+    space : {"binary", "continuous"}
+        Hamming circles or spherical caps.
+    window : {"within-radius", "one-to-radius", "full-support"} or (lo, hi)
+        Distances fitted (see the module docstring); at least two of them must
+        have a non-zero intersection.
+    estimator : {"ols", "as-published"}
+        Least squares, or the original code's :math:`N/(N-1)`-inflated slope
+        (``"as_published"`` is accepted as a spelling).
+    r : int, float or None
+        Number of neurons (``None``: :math:`2^n`). Changes only the intercept.
+
+    Returns
+    -------
+    BetaFit
+
+    Raises
+    ------
+    ValueError
+        If fewer than two points of the window have a non-zero intersection
+        (e.g. ``d = 1`` with the within-radius window, which has one point).
+
+    See Also
+    --------
+    fit_softmax_beta : fit the normalised curve instead of its logarithm.
+    beta_for_radius : the same β as a plain number.
+
+    Notes
+    -----
+    Because :math:`I(2k-1)=I(2k)`, :math:`\log I` is a staircase and β depends on
+    the window, most at small n (theory §8.3).
+
+    Examples
+    --------
+    The published estimator is OLS times N/(N-1), and OLS is numpy's slope:
+
+    >>> ols = fit_beta(64, 11)
+    >>> pub = fit_beta(64, 11, estimator="as-published")
+    >>> bool(np.isclose(pub.beta / ols.beta, 11 / 10, rtol=1e-12))
+    True
+    >>> bool(np.isclose(ols.beta, np.polyfit(ols.x, ols.log_intersection, 1)[0], rtol=1e-10))
+    True
+
+    β does not depend on r, the intercept shifts by log(r / 2**n):
+
+    >>> a, b = fit_beta(64, 11), fit_beta(64, 11, r=10**6)
+    >>> bool(np.isclose(a.beta, b.beta, rtol=1e-13)), bool(np.isclose(a.intercept - b.intercept, 64 * np.log(2) - np.log(1e6)))
+    (True, True)
+    """
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=0, hi=n)
+    space = _check_space(space)
+    estimator = _check_estimator(estimator)
+    logr = _check_r(r)
+    lo, hi = _resolve_window(n, d, window)
+    if isinstance(window, str) and window == "full-support" and space == "binary":
+        hi = min(2 * d, n)
+    if hi < lo:
+        raise ValueError(f"window {window!r} is empty for d = {d}")
+    dv_all = np.arange(lo, hi + 1, dtype=np.int64)
+    y_all = _log_count_curve(n, d, dv_all, space)
+    if logr is not None:
+        y_all = y_all + (logr - n * math.log(2.0))
+    keep = np.isfinite(y_all)
+    dv, y = dv_all[keep], y_all[keep]
+    if dv.size < 2:
+        raise ValueError(
+            f"window {window!r} for n = {n}, d = {d} has {dv.size} point(s) with a non-zero "
+            "intersection; a slope needs at least 2 (choose a wider window or a larger d)"
+        )
+    x = 1.0 - 2.0 * dv / n
+    beta, intercept = log_linear_fit(x, y, estimator=estimator)
+    return BetaFit(
+        beta=beta,
+        intercept=intercept,
+        n=n,
+        d=d,
+        space=space,
+        window=(lo, hi),
+        estimator=estimator,
+        r=r,
+        dv=dv,
+        x=x,
+        log_intersection=y,
+        residuals=y - (beta * x + intercept),
+        dropped_dv=dv_all[~keep],
+    )
+
+
+# --------------------------------------------------------------------------- softmax fit
+def softmax_weights(beta: float, cosines: ArrayLike) -> np.ndarray:
+    r"""Softmax of :math:`\beta x` along the last axis, computed stably.
+
+    .. math:: \mathrm{softmax}_\beta(x)_\mu=\frac{e^{\beta(x_\mu-\max_\nu x_\nu)}}{\sum_\nu e^{\beta(x_\nu-\max_\nu x_\nu)}}
+
+    Subtracting the maximum (of :math:`\beta x`) leaves the result unchanged and
+    keeps every exponent :math:`\le0`, so no overflow occurs for any β.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature (any finite real).
+    cosines : array_like
+        Cosine similarities, shape ``(..., m)`` with ``m >= 1``; each in
+        ``[-1, 1]`` up to 1e-6.
+
+    Returns
+    -------
+    ndarray
+        Same shape, non-negative, summing to 1 along the last axis.
+
+    Examples
+    --------
+    Invariant to shifting all cosines, and finite for huge β:
+
+    >>> x = np.array([0.9, 0.5, -0.2])
+    >>> bool(np.allclose(softmax_weights(10.0, x), softmax_weights(10.0, x - 0.3)))
+    True
+    >>> softmax_weights(1e6, x).round(6).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    beta = check_real("beta", beta)
+    x = check_real_array("cosines", cosines, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError("cosines must have at least one entry along the last axis")
+    z = beta * x
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _normalised_target(n: int, d: int, space: str) -> tuple[np.ndarray, np.ndarray]:
+    dv = np.arange(0, n + 1, dtype=np.int64)
+    logi = _log_count_curve(n, d, dv, space)
+    if not np.any(np.isfinite(logi)):
+        raise ValueError(f"the intersection is zero at every distance for n = {n}, d = {d}")
+    w = np.exp(logi - np.max(logi))
+    return 1.0 - 2.0 * dv / n, w / w.sum()
+
+
+def softmax_loss(beta: float | ArrayLike, x: ArrayLike, target: ArrayLike) -> np.ndarray | float:
+    r"""Mean squared error :math:`\frac1N\sum_i(t_i-\mathrm{softmax}_\beta(x)_i)^2`.
+
+    Parameters
+    ----------
+    beta : float or array_like
+        One or several inverse temperatures (vectorised).
+    x, target : array_like
+        Cosines and the normalised target weights (1-D, same length).
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    Zero when the target is itself a softmax:
+
+    >>> x = np.linspace(-1, 1, 9)
+    >>> float(softmax_loss(3.0, x, softmax_weights(3.0, x)))
+    0.0
+    """
+    x = check_real_array("x", x, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
+    t = check_real_array("target", target)
+    if x.ndim != 1 or t.shape != x.shape:
+        raise ValueError("x and target must be 1-D arrays of the same length")
+    b = check_real_array("beta", beta)
+    z = b[..., None] * x
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    s = e / e.sum(axis=-1, keepdims=True)
+    out = np.mean((s - t) ** 2, axis=-1)
+    return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class SoftmaxBetaFit:
+    r"""Result of `fit_softmax_beta`.
+
+    Attributes
+    ----------
+    beta : float
+        Minimiser of the mean squared error.
+    loss : float
+        The error at ``beta``.
+    n, d : int
+        Dimension and radius.
+    space : str
+        ``"binary"`` or ``"continuous"``.
+    x, target, fitted : ndarray
+        Cosines of ``dv = 0..n``, the normalised intersection and the fitted
+        softmax weights.
+    """
+
+    beta: float
+    loss: float
+    n: int
+    d: int
+    space: str
+    x: np.ndarray = field(repr=False)
+    target: np.ndarray = field(repr=False)
+    fitted: np.ndarray = field(repr=False)
+
+
+def fit_softmax_beta(n: int, d: int, *, space: str = "binary") -> SoftmaxBetaFit:
+    r"""β minimising the squared error between the normalised intersection and a softmax.
+
+    .. math::
+
+        \hat\beta_{\rm sm}=\arg\min_\beta\frac1{n+1}\sum_{d_v=0}^{n}
+        \Big(t_{d_v}-\mathrm{softmax}_\beta(x)_{d_v}\Big)^2,\qquad
+        t_{d_v}=\frac{I(d_v)}{\sum_{d_v'}I(d_v')},
+
+    over the whole curve :math:`d_v=0..n` (zero tail included).
+
+    The minimiser is deterministic: the loss is scanned on 241 log-spaced values
+    of β in :math:`[10^{-3},\,50n]`, and the best grid point's bracket is refined
+    by bounded Brent minimisation (``scipy.optimize.minimize_scalar``) to a
+    relative tolerance of about :math:`10^{-10}`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    d : int
+        Radius.
+    space : {"binary", "continuous"}
+        Hamming circles or spherical caps.
+
+    Returns
+    -------
+    SoftmaxBetaFit
+
+    Notes
+    -----
+    The original minimised this loss with Adam from a random starting β, so its
+    values were not reproducible and in one case not converged.
+
+    Examples
+    --------
+    The fit is a minimum: the loss is larger on both sides.
+
+    >>> f = fit_softmax_beta(64, 11)
+    >>> bool(softmax_loss(f.beta * 0.999, f.x, f.target) > f.loss < softmax_loss(f.beta * 1.001, f.x, f.target))
+    True
+    """
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=0, hi=n)
+    space = _check_space(space)
+    x, t = _normalised_target(n, d, space)
+    grid = np.geomspace(1e-3, 50.0 * n, 241)
+    losses = np.asarray(softmax_loss(grid, x, t))
+    i = int(np.argmin(losses))
+    if i == 0 or i == grid.size - 1:
+        raise RuntimeError(
+            f"softmax-MSE minimum for n = {n}, d = {d} lies at the edge of the searched range "
+            f"[{grid[0]:g}, {grid[-1]:g}]"
+        )
+    lo, hi = grid[i - 1], grid[i + 1]
+    res = minimize_scalar(
+        lambda b: softmax_loss(b, x, t), bounds=(lo, hi), method="bounded",
+        options={"xatol": 1e-10 * grid[i], "maxiter": 500},
+    )
+    beta = float(res.x)
+    loss = float(softmax_loss(beta, x, t))
+    if loss > losses[i]:  # never worse than the grid
+        beta, loss = float(grid[i]), float(losses[i])
+    return SoftmaxBetaFit(beta=beta, loss=loss, n=n, d=d, space=space, x=x, target=t,
+                          fitted=softmax_weights(beta, x))
+
+
+def softmax_approximation_error(
+    n: int,
+    d: int,
+    beta: float | None = None,
+    *,
+    space: str = "binary",
+    window: str | tuple[int, int] = "within-radius",
+    estimator: str = "ols",
+) -> dict[str, float]:
+    r"""How closely :math:`\mathrm{softmax}_\beta` matches the normalised intersection curve.
+
+    With :math:`t_{d_v}=I(d_v)/\sum_{d_v'}I(d_v')` and
+    :math:`s_{d_v}=\mathrm{softmax}_\beta(x)_{d_v}` over :math:`d_v=0..n` (one
+    pattern at each distance), this returns
+
+    .. math::
+
+        \max_{d_v}|t_{d_v}-s_{d_v}|,\qquad
+        \mathrm{KL}(t\,\|\,s)=\sum_{d_v:\,t_{d_v}>0}t_{d_v}\log\frac{t_{d_v}}{s_{d_v}},\qquad
+        \tfrac12\sum_{d_v}|t_{d_v}-s_{d_v}| ,
+
+    all computed in log space (no underflow).
+
+    Parameters
+    ----------
+    n, d : int
+        Dimension and radius.
+    beta : float, optional
+        The softmax β; default `fit_beta` with ``space``, ``window`` and
+        ``estimator``.
+    space, window, estimator
+        As in `fit_beta`.
+
+    Returns
+    -------
+    dict
+        ``beta``, ``max_abs_error``, ``kl_divergence`` (nats) and
+        ``total_variation``.
+
+    Examples
+    --------
+    KL is zero exactly when the curve is a softmax; here it is small but positive,
+    and the softmax-MSE β has the smaller maximum error:
+
+    >>> e_ols = softmax_approximation_error(64, 11)
+    >>> e_sm = softmax_approximation_error(64, 11, fit_softmax_beta(64, 11).beta)
+    >>> 0 < e_ols["kl_divergence"] < 0.1, e_sm["max_abs_error"] < e_ols["max_abs_error"]
+    (True, True)
+    """
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=0, hi=n)
+    space = _check_space(space)
+    if beta is None:
+        beta = fit_beta(n, d, space=space, window=window, estimator=estimator).beta
+    beta = check_real("beta", beta)
+    dv = np.arange(0, n + 1, dtype=np.int64)
+    x = 1.0 - 2.0 * dv / n
+    logi = _log_count_curve(n, d, dv, space)
+    top = np.max(logi)
+    if not np.isfinite(top):
+        raise ValueError(f"the intersection is zero at every distance for n = {n}, d = {d}")
+    log_t = logi - (top + np.log(np.sum(np.exp(logi - top))))
+    z = beta * x
+    log_s = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))
+    t, s_ = np.exp(log_t), np.exp(log_s)
+    pos = np.isfinite(log_t)
+    return {
+        "beta": float(beta),
+        "max_abs_error": float(np.max(np.abs(t - s_))),
+        "kl_divergence": float(np.sum(t[pos] * (log_t[pos] - log_s[pos]))),
+        "total_variation": float(0.5 * np.sum(np.abs(t - s_))),
+    }
+
+
+# --------------------------------------------------------------------------- radius <-> beta
+def beta_for_radius(
+    n: int,
+    d: int | ArrayLike,
+    *,
+    space: str = "binary",
+    window: str | tuple[int, int] = "within-radius",
+    estimator: str = "ols",
+) -> float | np.ndarray:
+    r"""The softmax β of SDM radius ``d`` (a plain number; see `fit_beta`).
+
+    Parameters
+    ----------
+    n : int
+        Dimension.
+    d : int or array_like of int
+        Radius or radii.
+    space, window, estimator
+        As in `fit_beta`; the defaults are the corrected (OLS) fit on the
+        paper's window :math:`d_v=0..d-1`.
+
+    Returns
+    -------
+    float or ndarray
+
+    See Also
+    --------
+    radius_for_beta : the inverse map.
+
+    Examples
+    --------
+    >>> round(beta_for_radius(64, 11, estimator="as-published"), 1)
+    15.9
+    >>> beta_for_radius(64, [5, 11, 15]).round(2).tolist()
+    [28.39, 14.41, 9.44]
+    """
+    darr = np.asarray(d)
+    if darr.ndim == 0:
+        return fit_beta(n, d, space=space, window=window, estimator=estimator).beta
+    return np.array([fit_beta(n, int(k), space=space, window=window, estimator=estimator).beta
+                     for k in darr.ravel()]).reshape(darr.shape)
+
+
+@lru_cache(maxsize=64)
+def _curve(n: int, space: str, window: Any, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    radii, betas = [], []
+    for d in range(1, (n - 1) // 2 + 1):
+        try:
+            b = fit_beta(n, d, space=space, window=window, estimator=estimator).beta
+        except ValueError:
+            continue  # fewer than two points in the window
+        if b > 1e-9:
+            radii.append(d)
+            betas.append(b)
+    if not radii:
+        raise ValueError(f"no radius d < n/2 gives a positive beta for n = {n} with window {window!r}")
+    return np.array(radii, dtype=np.int64), np.array(betas)
+
+
+def beta_curve(
+    n: int,
+    *,
+    space: str = "binary",
+    window: str | tuple[int, int] = "within-radius",
+    estimator: str = "ols",
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""β for every radius :math:`d<n/2` that the window can fit with a positive slope.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 4``.
+    space, window, estimator
+        As in `fit_beta`.
+
+    Returns
+    -------
+    radii : ndarray of int64
+    betas : ndarray of float64
+
+    Notes
+    -----
+    The curve is cached per argument set. It falls with :math:`d` overall but
+    is not monotone everywhere: with the within-radius window and OLS at
+    :math:`n=64`, :math:`d=4` has a slightly larger β than :math:`d=3`
+    (the staircase of paired intersections).
+
+    Examples
+    --------
+    The smallest radius the paper's window can fit is d = 2 (two points):
+
+    >>> radii, betas = beta_curve(64)
+    >>> int(radii[0]), int(radii[-1]), bool(np.all(betas > 0))
+    (2, 31, True)
+    """
+    n = check_int("n", n, lo=4)
+    space = _check_space(space)
+    estimator = _check_estimator(estimator)
+    if isinstance(window, list):
+        window = tuple(window)
+    radii, betas = _curve(n, space, window, estimator)
+    return radii.copy(), betas.copy()
+
+
+def radius_for_beta(
+    n: int,
+    beta: float | ArrayLike,
+    *,
+    space: str = "binary",
+    window: str | tuple[int, int] = "within-radius",
+    estimator: str = "ols",
+    out_of_range: str = "raise",
+) -> int | np.ndarray:
+    r"""The SDM radius whose β (`beta_for_radius`) is nearest to ``beta``.
+
+    Nearest is measured on a log scale, :math:`\arg\min_d|\log\beta(d)-\log\beta|`,
+    over the radii of `beta_curve` (:math:`d<n/2`). This is the map a user
+    applies to the β of a trained Transformer (on cosine similarities) to read
+    off an SDM radius, and with `sdmlib.geometry.space_fraction` a fraction of
+    the space.
+
+    Parameters
+    ----------
+    n : int
+        Dimension.
+    beta : float or array_like
+        Positive inverse temperature(s) on cosine similarity.
+    space, window, estimator
+        As in `fit_beta` (defaults: binary, within-radius, OLS).
+    out_of_range : {"raise", "clip"}
+        What to do with a β outside the range :math:`[\min_d\beta(d),\max_d\beta(d)]`:
+        raise a ValueError, or return the radius at the nearer end.
+
+    Returns
+    -------
+    int or ndarray of int64
+
+    Examples
+    --------
+    The inverse of `beta_for_radius`:
+
+    >>> radius_for_beta(64, beta_for_radius(64, 11))
+    11
+    >>> radius_for_beta(64, 15.9, estimator="as-published"), radius_for_beta(64, 10.1, estimator="as-published")
+    (11, 15)
+    """
+    n = check_int("n", n, lo=4)
+    check_choice("out_of_range", out_of_range, ("raise", "clip"))
+    b = check_real_array("beta", beta)
+    if b.size and b.min() <= 0:
+        raise ValueError(f"beta must be > 0, got {float(b.min())}")
+    radii, betas = beta_curve(n, space=space, window=window, estimator=estimator)
+    bmin, bmax = float(betas.min()), float(betas.max())
+    if out_of_range == "raise" and b.size and (b.min() < bmin * (1 - 1e-12) or b.max() > bmax * (1 + 1e-12)):
+        bad = float(b.min()) if b.min() < bmin else float(b.max())
+        raise ValueError(
+            f"beta = {bad:g} is outside the range [{bmin:.4g}, {bmax:.4g}] of radii "
+            f"d = {radii.min()}..{radii.max()} for n = {n} ({space}, {window}, {estimator}); "
+            "pass out_of_range='clip' to get the nearest end"
+        )
+    dist = np.abs(np.log(b)[..., None] - np.log(betas))
+    out = radii[np.argmin(dist, axis=-1)]
+    return int(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- read weights
+def sdm_weights(
+    n: int,
+    d: int,
+    cosines: ArrayLike,
+    r: Any = None,
+    *,
+    space: str = "binary",
+    rounding: str = "nearest",
+    on_empty: str = "raise",
+) -> np.ndarray:
+    r"""SDM read weights: circle intersections normalised over the patterns.
+
+    .. math:: w_\mu=\frac{I(x_\mu)}{\sum_\nu I(x_\nu)},\qquad x_\mu=\hat\xi^\top\hat p_a^{\,\mu},
+
+    computed from :math:`\log I` with the maximum subtracted, along the last
+    axis. For a finite ``r`` these are ratios of *expected* neuron counts; the
+    density :math:`r/2^n` cancels, so the result does not depend on ``r``
+    (it is validated, and kept for symmetry with the rest of the library).
+
+    Parameters
+    ----------
+    n : int
+        Dimension.
+    d : int
+        Radius (Hamming units).
+    cosines : array_like
+        Cosines between the query and each pattern, shape ``(..., m)``.
+    r : int, float or None
+        Number of neurons (``None``: :math:`2^n`).
+    space : {"binary", "continuous"}
+        Hamming circles (cosines are turned into distances with
+        `sdmlib.hamming.cosine_to_hamming` and ``rounding``) or spherical caps
+        (cosines used as they are).
+    rounding : {"nearest", "floor", "ceil"}
+        Binary space only: how a cosine off the grid :math:`1-2k/n` becomes a
+        distance.
+    on_empty : {"raise", "zeros"}
+        If every pattern of a row lies outside the intersection support, the
+        weights are 0/0: raise a ValueError (default) or return a row of zeros
+        (a read that retrieves nothing; the caller decides what that means).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``cosines``.
+
+    See Also
+    --------
+    softmax_weights : the attention weights they approximate.
+
+    Examples
+    --------
+    Patterns at equal distance share the weight; r does not matter:
+
+    >>> x = 1 - 2 * np.array([0, 4, 4, 30]) / 64
+    >>> w = sdm_weights(64, 11, x)
+    >>> bool(np.isclose(w.sum(), 1)), bool(w[1] == w[2]), float(w[3])
+    (True, True, 0.0)
+    >>> bool(np.allclose(w, sdm_weights(64, 11, x, r=10**6)))
+    True
+    """
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=0, hi=n)
+    space = _check_space(space)
+    check_choice("on_empty", on_empty, ("raise", "zeros"))
+    _check_r(r)
+    x = check_real_array("cosines", cosines, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError("cosines must have at least one entry along the last axis")
+    x = np.clip(x, -1.0, 1.0)
+    if space == "binary":
+        check_choice("rounding", rounding, ("nearest", "floor", "ceil"))
+        dv = np.asarray(cosine_to_hamming(x, n, rounding=rounding), dtype=np.int64)
+        logi = np.asarray(log_hamming_ball_intersection(n, d, dv.ravel()), dtype=np.float64).reshape(dv.shape)
+    else:
+        logi = np.asarray(cap_intersection(n, d, x.ravel(), r=1, log=True), dtype=np.float64).reshape(x.shape)
+    top = logi.max(axis=-1, keepdims=True)
+    empty = ~np.isfinite(top)
+    if np.any(empty):
+        if on_empty == "raise":
+            raise ValueError(
+                f"every pattern lies outside the intersection support (distance > {2 * d} for "
+                f"binary circles of radius {d}), so the weights are 0/0; pass on_empty='zeros'"
+            )
+        top = np.where(empty, 0.0, top)
+    e = np.exp(logi - top)
+    s = e.sum(axis=-1, keepdims=True)
+    return np.where(s > 0, e / np.where(s > 0, s, 1.0), 0.0)
+
+
+# --------------------------------------------------------------------------- CLI
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _beta_parser() -> _Parser:
+    p = _Parser(
+        prog="python -m sdmlib beta",
+        description=(
+            "Softmax beta of an SDM radius d in dimension n, for every estimator: the paper's "
+            "as-published fit (N/(N-1)-inflated slope, window dv = 0..d-1), the corrected OLS fit on "
+            "the same window, OLS on dv = 1..d and on the full support, and the softmax-MSE fit; "
+            "for binary circles and continuous caps. Also prints the Taylor rate (n-2d)^2/(4n)."
+        ),
+    )
+    p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
+    p.add_argument("--d", type=int, required=True, help="Hamming radius d, 2 <= d < n/2")
+    p.add_argument("--space", choices=("binary", "continuous", "both"), default="both",
+                   help="intersection geometry (default: both)")
+    return p
+
+
+def _radius_parser() -> _Parser:
+    p = _Parser(
+        prog="python -m sdmlib radius",
+        description=(
+            "SDM radius d (and the fraction p of the space inside a circle of that radius) whose "
+            "softmax beta is nearest, on a log scale, to the given beta on cosine similarity."
+        ),
+    )
+    p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
+    p.add_argument("--beta", type=float, required=True, help="softmax inverse temperature (> 0)")
+    p.add_argument("--space", choices=BETA_SPACES, default="binary", help="default: binary")
+    p.add_argument("--window", choices=BETA_WINDOWS, default="within-radius",
+                   help="fit window (default: within-radius, dv = 0..d-1)")
+    p.add_argument("--estimator", choices=BETA_ESTIMATORS, default="ols", help="default: ols")
+    p.add_argument("--clip", action="store_true",
+                   help="return the nearest end instead of failing for a beta outside the attainable range")
+    return p
+
+
+def _cli_beta(argv: Sequence[str]) -> int:
+    args = _beta_parser().parse_args(argv)
+    n = check_int("--n", args.n, lo=4)
+    d = check_int("--d", args.d, lo=2, hi=(n - 1) // 2)
+    spaces = BETA_SPACES if args.space == "both" else (args.space,)
+    rows = [
+        ("as-published (dv = 0..d-1)", dict(window="within-radius", estimator="as-published")),
+        ("OLS (dv = 0..d-1)", dict(window="within-radius", estimator="ols")),
+        ("OLS (dv = 1..d)", dict(window="one-to-radius", estimator="ols")),
+        ("OLS (full support)", dict(window="full-support", estimator="ols")),
+    ]
+    print(f"n = {n}, d = {d}, space fraction p = {space_fraction(n, d):.4g}")
+    print(f"{'estimator':<30}" + "".join(f"{s:>12}" for s in spaces))
+    for label, kw in rows:
+        vals = [fit_beta(n, d, space=s, **kw).beta for s in spaces]
+        print(f"{label:<30}" + "".join(f"{v:12.4f}" for v in vals))
+    vals = [fit_softmax_beta(n, d, space=s).beta for s in spaces]
+    print(f"{'softmax-MSE fit (dv = 0..n)':<30}" + "".join(f"{v:12.4f}" for v in vals))
+    from sdmlib.bounds import taylor_rate
+
+    print(f"{'Taylor rate (n-2d)^2/(4n)':<30}{taylor_rate(n, d):12.4f}")
+    return 0
+
+
+def _cli_radius(argv: Sequence[str]) -> int:
+    args = _radius_parser().parse_args(argv)
+    n = check_int("--n", args.n, lo=4)
+    beta = check_real("--beta", args.beta, lo=0.0, lo_open=True)
+    d = radius_for_beta(n, beta, space=args.space, window=args.window, estimator=args.estimator,
+                        out_of_range="clip" if args.clip else "raise")
+    bd = beta_for_radius(n, d, space=args.space, window=args.window, estimator=args.estimator)
+    print(f"n = {n}, beta = {beta:g} ({args.space}, window {args.window}, estimator {args.estimator})")
+    print(f"radius d = {d} (its beta = {bd:.4f}), space fraction p(d) = {space_fraction(n, d):.4g}")
+    radii, betas = beta_curve(n, space=args.space, window=args.window, estimator=args.estimator)
+    i = int(np.flatnonzero(radii == d)[0])
+    nb = [f"d = {radii[j]}: beta = {betas[j]:.4f}" for j in (i - 1, i + 1) if 0 <= j < radii.size]
+    if nb:
+        print("neighbours: " + "; ".join(nb))
+    return 0
+
+
+def cli_main(command: str, argv: Sequence[str]) -> int:
+    """Entry point of ``python -m sdmlib beta`` and ``python -m sdmlib radius``.
+
+    Returns the exit status: 0 on success, 2 (with a one-line message on
+    stderr) for bad values.
+    """
+    handlers = {"beta": _cli_beta, "radius": _cli_radius}
+    if command not in handlers:
+        print(f"sdmlib: sdmlib.beta has no command {command!r}", file=sys.stderr)
+        return 2
+    try:
+        return handlers[command](list(argv))
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).replace("pass out_of_range='clip'", "pass --clip")
+        print(f"python -m sdmlib {command}: error: {msg}", file=sys.stderr)
+        return 2

@@ -1,0 +1,677 @@
+r"""Why a circle intersection looks exponential: the largest summand and its approximations.
+
+The binary circle intersection is a double sum of products of binomials
+(theory §4.1),
+
+.. math::
+
+    c_{n,d}(d_v)=\sum_{a}\sum_{b}\binom{n-d_v}{a}\binom{d_v}{b},
+    \qquad I(d_v)=\frac{r}{2^n}\,c_{n,d}(d_v).
+
+This module follows the chain of steps that turns it into an exponential in the
+cosine similarity :math:`x=1-2d_v/n` (theory §7). Each function is named after
+what it *is*:
+
+========================================  ==========================================  ======================
+function                                  what it computes                            relation to :math:`I`
+========================================  ==========================================  ======================
+`largest_summand`                         the largest term :math:`S_{\max}`            true lower bound
+`summand_count`                           number of terms :math:`N_{\rm sum}`         exact
+`count_times_largest_summand`             :math:`N_{\rm sum}S_{\max}`                 true upper bound
+`gaussian_summand`                        Gaussian approximation of :math:`S_{\max}`  approximation
+`gaussian_count_approximation`            :math:`N_{\rm sum}\times` the Gaussian      approximation
+`taylor_summand`                          the Gaussian with a linearised exponent     approximation
+`constant_prefactor_approximations`       exponentials with constant prefactors       approximations
+`prefactor_bounds`                        range of :math:`2^{n+1}/(\pi\sqrt{d_v(n-d_v)})`  true bounds (of the prefactor)
+`taylor_rate`                             :math:`\beta_{\rm Taylor}=(n-2d)^2/(4n)`     decay rate in cosine units
+========================================  ==========================================  ======================
+
+The original analysis called the Gaussian curves "lower" and "upper bounds".
+They are not bounds: the normal approximation of a binomial coefficient
+*over*-estimates far tails, so for :math:`n=64` the Gaussian "lower bound" lies
+above the exact intersection (by a factor of a few at :math:`d=11` and of
+hundreds at :math:`d=5`), and every Gaussian curve stays positive beyond
+:math:`d_v=2d`, where the intersection is exactly zero. ``tests/test_bounds.py``
+checks exhaustively, for every :math:`n\le200`, every :math:`d<n/2` and every
+:math:`d_v`, which of these inequalities hold.
+
+Conventions: ``r=None`` means one neuron at every address (:math:`r=2^n`), so
+the curves are address *counts*; a number ``r`` gives expected *neurons*
+(:math:`r/2^n` times the count). Every function has a ``log=True`` variant
+(natural logarithm, ``-inf`` for zero) that never overflows; with ``log=False`` a
+value too large for ``float64`` raises :class:`OverflowError` instead of returning
+``inf``. All functions require :math:`0\le d<n/2`, where the derivation holds.
+
+Examples
+--------
+The largest summand is a lower bound and :math:`N_{\rm sum}S_{\max}` an upper
+bound of the exact count (here computed from Kanerva's lune formula):
+
+>>> from math import comb
+>>> n, d = 64, 11
+>>> lune = lambda dv: sum(comb(n, i) for i in range(d + 1)) - sum(
+...     comb(2 * k, k) * comb(n - 2 * k - 1, d - k) for k in range((dv - 1) // 2 + 1))
+>>> dv = np.arange(1, 2 * d + 1)
+>>> exact = np.array([float(lune(int(v))) for v in dv])
+>>> bool(np.all(largest_summand(n, d, dv) <= exact * (1 + 1e-12)))
+True
+>>> bool(np.all(exact <= count_times_largest_summand(n, d, dv) * (1 + 1e-12)))
+True
+>>> bool(np.all(gaussian_summand(n, d, dv) > exact))   # the "lower bound" is above the truth
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import gammaln
+
+from sdmlib._validate import check_choice, check_int, check_int_array
+
+__all__ = [
+    "taylor_rate",
+    "prefactor",
+    "prefactor_bounds",
+    "summand_count",
+    "largest_summand",
+    "count_times_largest_summand",
+    "gaussian_summand",
+    "gaussian_count_approximation",
+    "taylor_summand",
+    "constant_prefactor_approximations",
+    "component_spans",
+]
+
+_LOG2 = math.log(2.0)
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_n_d(n: Any, d: Any) -> tuple[int, int]:
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=0)
+    if 2 * d >= n:
+        raise ValueError(f"d must be an integer >= 0 and < n/2 = {n / 2:g} (the derivation needs d < n/2), got {d}")
+    return n, d
+
+
+def _log_r_over_2n(n: int, r: Any) -> float:
+    """log(r / 2**n); ``r=None`` means r = 2**n (one neuron per address)."""
+    if r is None:
+        return 0.0
+    if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real):
+        raise TypeError(f"r must be a positive number of neurons or None, got {type(r).__name__} {r!r}")
+    if isinstance(r, numbers.Integral):
+        if r <= 0:
+            raise ValueError(f"r must be a positive number of neurons or None (r = 2**n), got {r}")
+        return math.log(int(r)) - n * _LOG2
+    rf = float(r)
+    if not np.isfinite(rf) or rf <= 0:
+        raise ValueError(f"r must be a positive finite number of neurons or None (r = 2**n), got {r!r}")
+    return math.log(rf) - n * _LOG2
+
+
+def _dv_array(n: int, dv: ArrayLike, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    return check_int_array("dv", dv, lo=lo, hi=n if hi is None else hi)
+
+
+def _log_binom(N: np.ndarray, k: np.ndarray) -> np.ndarray:
+    N = np.asarray(N, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    return gammaln(N + 1.0) - gammaln(k + 1.0) - gammaln(N - k + 1.0)
+
+
+def _finish(logv: np.ndarray, log: bool, name: str) -> np.ndarray | float:
+    logv = np.asarray(logv, dtype=np.float64)
+    if log:
+        out = logv
+    else:
+        if np.any(logv > 709.0):
+            raise OverflowError(
+                f"{name} exceeds the float64 range for these arguments; call it with log=True"
+            )
+        out = np.exp(logv)
+    return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- closed forms
+def taylor_rate(n: int, d: int) -> float:
+    r"""Decay rate of the Taylor-linearised largest summand, in cosine units.
+
+    .. math:: \beta_{\rm Taylor}(n,d)=\frac{(n-2d)^2}{4n}
+
+    Linearising :math:`1/(n-d_v)\approx(1+d_v/n)/n` in the Gaussian exponent
+    :math:`-(n-2d)^2/(2(n-d_v))` gives a factor :math:`e^{-(n-2d)^2 d_v/(2n^2)}`;
+    with :math:`d_v=n(1-x)/2` this is :math:`e^{\beta_{\rm Taylor}x}` up to a
+    constant.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    d : int
+        Radius, ``0 <= d < n/2``.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    The Taylor rate gets the *trend* of the fitted softmax β, not its value:
+    for :math:`n=64` the log-linear regression β is roughly two to three times
+    :math:`\beta_{\rm Taylor}` (see the exponential-bounds chapter).
+
+    Examples
+    --------
+    The Taylor exponent in Hamming units, rewritten in cosine units:
+
+    >>> n, d = 64, 11
+    >>> dv = np.arange(0, 23)
+    >>> x = 1 - 2 * dv / n
+    >>> hamming = -(n - 2 * d) ** 2 / (2 * n ** 2) * dv
+    >>> bool(np.allclose(hamming - hamming[0], taylor_rate(n, d) * (x - 1)))
+    True
+    """
+    n, d = _check_n_d(n, d)
+    return (n - 2 * d) ** 2 / (4.0 * n)
+
+
+def prefactor(n: int, dv: ArrayLike, *, log: bool = False) -> np.ndarray | float:
+    r"""Prefactor of the Gaussian largest summand, :math:`2^{n+1}/(\pi\sqrt{d_v(n-d_v)})`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    dv : int or array_like of int
+        Distances between the centres, each in ``1 .. n-1``.
+    log : bool
+        Return the natural logarithm.
+
+    Returns
+    -------
+    float or ndarray
+
+    See Also
+    --------
+    prefactor_bounds : its minimum and maximum over ``dv = 1 .. n-1``.
+
+    Examples
+    --------
+    The prefactor is symmetric about ``n/2``, where it is smallest:
+
+    >>> p = prefactor(64, np.arange(1, 64), log=True)
+    >>> bool(np.allclose(p, p[::-1])), int(np.argmin(p)) + 1
+    (True, 32)
+    """
+    n = check_int("n", n, lo=2)
+    dv = _dv_array(n, dv, lo=1, hi=n - 1)
+    logv = (n + 1) * _LOG2 - math.log(math.pi) - 0.5 * (np.log(dv.astype(float)) + np.log((n - dv).astype(float)))
+    return _finish(logv, log, "prefactor")
+
+
+def prefactor_bounds(n: int, *, log: bool = False) -> tuple[float, float]:
+    r"""True bounds of the prefactor over ``dv = 1 .. n-1``.
+
+    Because :math:`n-1\le d_v(n-d_v)\le n^2/4` for :math:`1\le d_v\le n-1`,
+
+    .. math::
+
+        \frac{2^{n+2}}{\pi n}\;\le\;\frac{2^{n+1}}{\pi\sqrt{d_v(n-d_v)}}\;\le\;
+        \frac{2^{n+1}}{\pi\sqrt{n-1}} .
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    log : bool
+        Return natural logarithms.
+
+    Returns
+    -------
+    (lower, upper) : tuple of float
+
+    Examples
+    --------
+    The bounds are attained (at ``dv = n/2`` and ``dv = 1``):
+
+    >>> lo, hi = prefactor_bounds(64, log=True)
+    >>> p = prefactor(64, np.arange(1, 64), log=True)
+    >>> bool(np.isclose(p.min(), lo)), bool(np.isclose(p.max(), hi))
+    (True, True)
+    """
+    n = check_int("n", n, lo=2)
+    lo = (n + 2) * _LOG2 - math.log(math.pi) - math.log(n)
+    hi = (n + 1) * _LOG2 - math.log(math.pi) - 0.5 * math.log(n - 1) if n > 1 else lo
+    if log:
+        return lo, hi
+    if hi > 709.0:
+        raise OverflowError("prefactor_bounds exceeds the float64 range for this n; call it with log=True")
+    return math.exp(lo), math.exp(hi)
+
+
+def summand_count(n: int, d: int, dv: ArrayLike) -> np.ndarray | int:
+    r"""Number of :math:`(a,b)` terms in the double sum for :math:`c_{n,d}(d_v)`.
+
+    The double sum (theory §4.1) runs over
+    :math:`a=n-d-\lfloor d_v/2\rfloor,\dots,n-d_v` and, for each :math:`a`, over
+    :math:`b=\max(0,n-d-a),\dots,\min(d_v,\,d_v-(n-d-a))`. Writing :math:`j=n-d-a`,
+
+    .. math::
+
+        N_{\rm sum}(d_v)=\sum_{j=\max(0,\,d_v-d)}^{\lfloor d_v/2\rfloor}(d_v+1-2j)
+        \;+\;\max(0,\,d-d_v)\,(d_v+1),
+
+    and :math:`N_{\rm sum}=0` for :math:`d_v>2d`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    d : int
+        Radius, ``0 <= d < n/2``.
+    dv : int or array_like of int
+        Distances, each in ``0 .. n``.
+
+    Returns
+    -------
+    int or ndarray of int64
+
+    Notes
+    -----
+    The original analysis left out the "+1" of each inner range, so its count
+    (and its "upper bound") was 0 at :math:`d_v=2d`, where the intersection is
+    :math:`\binom{2d}{d}\ne0`. It also did not clip the inner range at
+    :math:`d_v`, which over-counts for :math:`d_v<d`.
+
+    Examples
+    --------
+    At ``dv = 2d`` there is exactly one term (a = n - 2d, b = d):
+
+    >>> int(summand_count(64, 11, 22)), int(summand_count(64, 11, 23))
+    (1, 0)
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv)
+    j0 = np.maximum(0, dv - d)
+    j1 = dv // 2
+    m = j1 - j0 + 1
+    part1 = np.where(m > 0, m * (dv + 1) - (j1 * (j1 + 1) - (j0 - 1) * j0), 0)
+    part2 = np.maximum(0, d - dv) * (dv + 1)
+    out = np.where(dv <= 2 * d, part1 + part2, 0).astype(np.int64)
+    return int(out) if out.ndim == 0 else out
+
+
+def largest_summand(
+    n: int, d: int, dv: ArrayLike, r: Any = None, *, log: bool = False
+) -> np.ndarray | float:
+    r"""The largest term of the intersection double sum (a true lower bound of :math:`I`).
+
+    .. math::
+
+        S_{\max}(d_v)=\frac{r}{2^n}\binom{n-d_v}{a^*}\binom{d_v}{\lfloor d_v/2\rfloor},
+        \qquad a^*=n-d-\lfloor d_v/2\rfloor,
+
+    for :math:`d_v\le2d`, and 0 beyond (where the intersection is empty).
+    :math:`\binom{n-d_v}{a}` decreases in :math:`a` for :math:`a>(n-d_v)/2`, and
+    every admissible :math:`a` satisfies this when :math:`d<n/2`, so the smallest
+    admissible :math:`a^*` wins; its :math:`b`-range
+    :math:`\{\lfloor d_v/2\rfloor,\lceil d_v/2\rceil\}` holds the mode of
+    :math:`\binom{d_v}{b}`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 2``.
+    d : int
+        Radius, ``0 <= d < n/2``.
+    dv : int or array_like of int
+        Distances between the two centres, each in ``0 .. n``.
+    r : int, float or None
+        Number of neurons; ``None`` means ``2**n`` (address counts).
+    log : bool
+        Return the natural logarithm (``-inf`` where the summand is 0).
+
+    Returns
+    -------
+    float or ndarray
+
+    See Also
+    --------
+    count_times_largest_summand : the matching upper bound.
+    gaussian_summand : its normal approximation.
+
+    Examples
+    --------
+    At ``dv = 2d`` the largest summand is the only one, so it equals the exact
+    count :math:`\binom{2d}{d}`; at ``dv = 0`` it is the ball's outer shell:
+
+    >>> from math import comb
+    >>> round(largest_summand(64, 11, 22)) == comb(22, 11)
+    True
+    >>> round(largest_summand(64, 11, 0)) == comb(64, 11)
+    True
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv)
+    lr = _log_r_over_2n(n, r)
+    half = dv // 2
+    a_star = n - d - half
+    inside = dv <= 2 * d
+    with np.errstate(invalid="ignore"):
+        logv = _log_binom(n - dv, np.where(inside, a_star, 0)) + _log_binom(dv, half) + lr
+    logv = np.where(inside, logv, -np.inf)
+    return _finish(logv, log, "largest_summand")
+
+
+def count_times_largest_summand(
+    n: int, d: int, dv: ArrayLike, r: Any = None, *, log: bool = False
+) -> np.ndarray | float:
+    r""":math:`N_{\rm sum}(d_v)\,S_{\max}(d_v)`: a true upper bound of the intersection.
+
+    Every term of the double sum is at most :math:`S_{\max}` and there are
+    :math:`N_{\rm sum}` of them, so :math:`I\le N_{\rm sum}S_{\max}`, with equality
+    at :math:`d_v=2d` (a single term).
+
+    Parameters
+    ----------
+    n, d, dv, r, log
+        As in `largest_summand`.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> from math import comb
+    >>> round(count_times_largest_summand(64, 11, 22)) == comb(22, 11)
+    True
+    """
+    n, d = _check_n_d(n, d)
+    cnt = np.asarray(summand_count(n, d, dv))
+    ls = np.asarray(largest_summand(n, d, dv, r, log=True))
+    with np.errstate(divide="ignore"):
+        logv = np.where(cnt > 0, np.log(np.maximum(cnt, 1)) + ls, -np.inf)
+    return _finish(logv, log, "count_times_largest_summand")
+
+
+def _gaussian_exponent(n: int, d: int, dv: np.ndarray) -> np.ndarray:
+    half = dv // 2
+    mu_a = (n - d - half) - (n - dv) / 2.0
+    mu_b = half - dv / 2.0
+    return -2.0 * mu_a**2 / (n - dv) - 2.0 * mu_b**2 / dv
+
+
+def gaussian_summand(
+    n: int, d: int, dv: ArrayLike, r: Any = None, *, log: bool = False
+) -> np.ndarray | float:
+    r"""Normal approximation of the largest summand (the original's "lower bound").
+
+    Each binomial is replaced by its normal approximation
+    :math:`\binom Nk\approx 2^N(\pi N/2)^{-1/2}\exp(-2(k-N/2)^2/N)`, giving
+
+    .. math::
+
+        G(d_v)=\frac{r}{2^n}\,\frac{2^{n+1}}{\pi\sqrt{d_v(n-d_v)}}
+        \exp\!\Big(-\frac{2\mu_a^2}{n-d_v}-\frac{2\mu_b^2}{d_v}\Big),
+        \quad \mu_a=a^*-\tfrac{n-d_v}{2},\ \mu_b=\lfloor d_v/2\rfloor-\tfrac{d_v}{2},
+
+    which for even :math:`d_v` is
+    :math:`\frac{r}{2^n}\frac{2^{n+1}}{\pi\sqrt{d_v(n-d_v)}}e^{-(n-2d)^2/(2(n-d_v))}`.
+
+    Parameters
+    ----------
+    n, d, r, log
+        As in `largest_summand`.
+    dv : int or array_like of int
+        Distances, each in ``1 .. n-1`` (the approximation of
+        :math:`\binom{d_v}{b}` needs :math:`d_v\ge1`, that of
+        :math:`\binom{n-d_v}{a}` needs :math:`d_v\le n-1`).
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    **Not a bound.** The normal approximation over-estimates binomial
+    coefficients far in their tails, and :math:`a^*` sits
+    :math:`(n-2d)/\sqrt{n-d_v}` standard deviations from the mean. For
+    :math:`n=64` this curve lies *above* the exact intersection at every
+    :math:`d_v` of the support; for :math:`n=1000,\ d=451` it lies below at small
+    :math:`d_v` and above in the far tail. It is also positive for
+    :math:`d_v>2d`, where the intersection is exactly zero (the formula does not
+    know that :math:`\binom{n-d_v}{a^*}=0` there). It always lies *below* the
+    Taylor form (`taylor_summand`).
+
+    Examples
+    --------
+    For even ``dv`` the exponent is :math:`-(n-2d)^2/(2(n-d_v))`:
+
+    >>> n, d, dv = 64, 11, np.array([2, 8, 20])
+    >>> direct = np.log(prefactor(n, dv)) - (n - 2 * d) ** 2 / (2 * (n - dv))
+    >>> bool(np.allclose(gaussian_summand(n, d, dv, log=True), direct))
+    True
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv, lo=1, hi=n - 1)
+    lr = _log_r_over_2n(n, r)
+    logv = np.asarray(prefactor(n, dv, log=True)) + _gaussian_exponent(n, d, dv) + lr
+    return _finish(logv, log, "gaussian_summand")
+
+
+def gaussian_count_approximation(
+    n: int, d: int, dv: ArrayLike, r: Any = None, *, log: bool = False
+) -> np.ndarray | float:
+    r""":math:`N_{\rm sum}\times` the Gaussian summand (the original's "upper bound").
+
+    Parameters
+    ----------
+    n, d, r, log
+        As in `largest_summand`.
+    dv : int or array_like of int
+        Distances, each in ``1 .. n-1``.
+
+    Returns
+    -------
+    float or ndarray
+        Zero (``-inf`` in log) for :math:`d_v>2d`, where :math:`N_{\rm sum}=0`.
+
+    Notes
+    -----
+    An approximation, not a bound: where the Gaussian under-estimates the
+    largest summand by more than the factor :math:`N_{\rm sum}`, it falls below
+    the exact intersection. With the corrected summand count it is non-zero at
+    :math:`d_v=2d`; the original's count (without the "+1") made it 0 there.
+
+    Examples
+    --------
+    At ``dv = 2d`` (a single summand) it equals the Gaussian summand:
+
+    >>> bool(np.isclose(gaussian_count_approximation(64, 11, 22), gaussian_summand(64, 11, 22)))
+    True
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv, lo=1, hi=n - 1)
+    cnt = np.asarray(summand_count(n, d, dv))
+    g = np.asarray(gaussian_summand(n, d, dv, r, log=True))
+    with np.errstate(divide="ignore"):
+        logv = np.where(cnt > 0, np.log(np.maximum(cnt, 1)) + g, -np.inf)
+    return _finish(logv, log, "gaussian_count_approximation")
+
+
+def _taylor_exponent(n: int, d: int, dv: np.ndarray) -> np.ndarray:
+    s = float((n - 2 * d) ** 2)
+    return -s / (2.0 * n) - s / (2.0 * n * n) * dv
+
+
+def taylor_summand(
+    n: int, d: int, dv: ArrayLike, r: Any = None, *, log: bool = False
+) -> np.ndarray | float:
+    r"""The Gaussian summand with its exponent linearised in :math:`d_v` (Taylor step).
+
+    Using :math:`1/(n-d_v)\approx(1+d_v/n)/n`,
+
+    .. math::
+
+        T(d_v)=\frac{r}{2^n}\,\frac{2^{n+1}}{\pi\sqrt{d_v(n-d_v)}}\,
+        e^{-\frac{(n-2d)^2}{2n}}\,e^{-\frac{(n-2d)^2}{2n^2}d_v},
+
+    whose exponential decays at rate `taylor_rate` in cosine units.
+
+    Parameters
+    ----------
+    n, d, r, log
+        As in `largest_summand`.
+    dv : int or array_like of int
+        Distances, each in ``1 .. n-1``.
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    Because :math:`1/(1-t)\ge1+t`, the linearised exponent is never below the
+    Gaussian one, so :math:`T\ge G` (`gaussian_summand`) for every
+    :math:`d_v`; the two agree to first order at small :math:`d_v/n`. An
+    approximation of the intersection, not a bound.
+
+    Examples
+    --------
+    Equal to the Gaussian at first order: the log-ratio grows like
+    :math:`(n-2d)^2 d_v^2/(2n^3)` for small even ``dv``:
+
+    >>> n, d, dv = 1000, 451, np.array([2, 4, 8])
+    >>> gap = taylor_summand(n, d, dv, log=True) - gaussian_summand(n, d, dv, log=True)
+    >>> bool(np.all(gap >= 0)), bool(np.allclose(gap, (n - 2*d)**2 * dv**2 / (2 * n**3), rtol=0.02))
+    (True, True)
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv, lo=1, hi=n - 1)
+    lr = _log_r_over_2n(n, r)
+    logv = np.asarray(prefactor(n, dv, log=True)) + _taylor_exponent(n, d, dv) + lr
+    return _finish(logv, log, "taylor_summand")
+
+
+def constant_prefactor_approximations(
+    n: int,
+    d: int,
+    dv: ArrayLike,
+    r: Any = None,
+    *,
+    exponent: str = "gaussian",
+    log: bool = False,
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    r"""Pure-exponential curves with constant prefactors (the original's fixed-constant "bounds").
+
+    .. math::
+
+        L(d_v)=\frac{r}{2^n}\,P_{\min}\,e^{E(d_v)},\qquad
+        U(d_v)=\frac{r}{2^n}\,\max_{d_v'} N_{\rm sum}(d_v')\;P_{\max}\,e^{E(d_v)},
+
+    where :math:`P_{\min},P_{\max}` are `prefactor_bounds` and :math:`E` is the
+    Gaussian exponent :math:`-(n-2d)^2/(2(n-d_v))` (``exponent="gaussian"``) or its
+    Taylor linearisation :math:`-(n-2d)^2(1+d_v/n)/(2n)` (``exponent="taylor"``).
+    With the Taylor exponent both curves are exactly exponential in
+    :math:`x=1-2d_v/n`, with rate `taylor_rate`.
+
+    Parameters
+    ----------
+    n, d, r, log
+        As in `largest_summand`.
+    dv : int or array_like of int
+        Distances, each in ``1 .. n-1``.
+    exponent : {"gaussian", "taylor"}
+        Which exponent to use.
+
+    Returns
+    -------
+    (lower, upper) : tuple of float or ndarray
+
+    Notes
+    -----
+    The prefactor bounds are true bounds *of the prefactor*, and :math:`U\ge L`
+    always, but the curves inherit the Gaussian's errors: they bracket the
+    Gaussian approximation, not the intersection. The original took the
+    constants over the plotted :math:`d_v` range; here they are the global
+    ones (:math:`1\le d_v\le n-1` for the prefactor, :math:`0\le d_v\le2d` for
+    :math:`N_{\rm sum}`), so the curves do not depend on what is plotted. The
+    exponent uses the even-:math:`d_v` form at every :math:`d_v`.
+
+    Examples
+    --------
+    The Taylor curves are exact exponentials with rate ``taylor_rate`` in cosine:
+
+    >>> n, d = 64, 11
+    >>> dv = np.arange(1, 40)
+    >>> lo, hi = constant_prefactor_approximations(n, d, dv, exponent="taylor", log=True)
+    >>> slope = np.polyfit(1 - 2 * dv / n, lo, 1)[0]
+    >>> bool(np.isclose(slope, taylor_rate(n, d))), bool(np.all(hi >= lo))
+    (True, True)
+    """
+    n, d = _check_n_d(n, d)
+    check_choice("exponent", exponent, ("gaussian", "taylor"))
+    dv = _dv_array(n, dv, lo=1, hi=n - 1)
+    lr = _log_r_over_2n(n, r)
+    pmin, pmax = prefactor_bounds(n, log=True)
+    nmax = int(np.max(summand_count(n, d, np.arange(0, 2 * d + 1))))
+    if exponent == "gaussian":
+        e = -float((n - 2 * d) ** 2) / (2.0 * (n - dv))
+    else:
+        e = _taylor_exponent(n, d, dv)
+    lower = lr + pmin + e
+    upper = lr + math.log(nmax) + pmax + e
+    return (
+        _finish(lower, log, "constant_prefactor_approximations"),
+        _finish(upper, log, "constant_prefactor_approximations"),
+    )
+
+
+def component_spans(n: int, d: int, dv: ArrayLike) -> dict[str, float]:
+    r"""How much each factor of the "upper bound" varies over ``dv``: log10 of max/min.
+
+    The Gaussian count approximation is the product of the summand count
+    :math:`N_{\rm sum}`, the prefactor and the exponential
+    :math:`e^{-2\mu_a^2/(n-d_v)-2\mu_b^2/d_v}`. The factor with the largest span
+    dominates the shape of the curve.
+
+    Parameters
+    ----------
+    n, d
+        As in `largest_summand`.
+    dv : array_like of int
+        Distances, each in ``1 .. min(2d, n-1)`` (where :math:`N_{\rm sum}>0`).
+
+    Returns
+    -------
+    dict
+        ``{"count": ..., "prefactor": ..., "exponential": ...}``, each
+        :math:`\log_{10}(\max/\min)` over ``dv``.
+
+    Examples
+    --------
+    For Kanerva's memory the exponential dominates the variation:
+
+    >>> s = component_spans(1000, 451, np.arange(1, 501))
+    >>> s["exponential"] > max(s["count"], s["prefactor"])
+    True
+    """
+    n, d = _check_n_d(n, d)
+    dv = _dv_array(n, dv, lo=1, hi=min(2 * d, n - 1))
+    if dv.size == 0:
+        raise ValueError("dv must hold at least one distance")
+    cnt = np.log10(np.asarray(summand_count(n, d, dv), dtype=float))
+    pre = np.asarray(prefactor(n, dv, log=True)) / math.log(10)
+    ex = _gaussian_exponent(n, d, dv) / math.log(10)
+    return {
+        "count": float(cnt.max() - cnt.min()),
+        "prefactor": float(pre.max() - pre.min()),
+        "exponential": float(ex.max() - ex.min()),
+    }

@@ -1,0 +1,87 @@
+r"""Associative memories side by side: one protocol for SDM, attention and Hopfield.
+
+The protocol
+------------
+Every memory is a small class, constructed with keyword parameters only:
+
+=========================  ==========================================================  ==========
+class                      constructor                                                 data
+=========================  ==========================================================  ==========
+`NeuronSDM`                ``n, d, r, seed, on_empty, backend, threads``               {0,1}
+`PatternSDM`               ``n, d, r=None, stochastic=None, seed, on_empty``           {0,1}
+`ContinuousSDM`            ``n, d, r=None, intersection="cap", stochastic, seed, ...`` real
+`SDMAttention`             ``n, d | beta, space="continuous", fit, estimator, window``  either
+`TransformerAttention`     ``n, space="continuous"`` (β = 1/√n)                        either
+`Hopfield`                 ``n``                                                       {0,1}
+=========================  ==========================================================  ==========
+
+* ``r=None`` means a neuron at every address (``r = 2**n``), as everywhere in
+  `sdmlib`. For the pattern-based models a finite ``r`` switches on stochastic
+  rounding of the expected neuron counts at every read (``stochastic=True``),
+  unless ``stochastic=False`` is given.
+* ``mem.write(addresses, pointers=None)`` stores ``m`` patterns (rows);
+  ``pointers=None`` is auto-associative. Writes accumulate. Returns ``mem``.
+* ``mem.read(queries)`` performs **one** batched update and returns a
+  `ReadResult` with ``.outputs`` (same shape as ``queries`` for
+  auto-association) and ``.empty`` (bool per query: nothing was in range).
+* ``mem.retrieve(queries, max_steps=100, tol=None, convergence="per-query",
+  renormalize=True)`` iterates reads until each query stops changing and
+  returns a `RetrieveResult` with ``.outputs``, ``.steps`` (reads per query),
+  ``.converged`` and ``.empty_reads`` (per query).
+* Binary memories (``mem.binary``) take and return {0,1} arrays (``uint8``).
+  Continuous memories take real vectors, normalise addresses and queries to
+  unit length internally, and return ``float64``; ``retrieve`` renormalises
+  after each step.
+* A 1-D query gives 1-D outputs and scalar flags.
+
+The empty read ("zero-collapse") fix
+------------------------------------
+When no neuron is active (or every pattern weight is zero) the original code
+computed 0/0 = NaN and thresholded it to the all-zero vector. Here such a read
+returns the query unchanged (``on_empty="keep"``, the default) and flags it in
+``ReadResult.empty`` / ``RetrieveResult.empty_reads``. ``on_empty="zero"``
+returns zeros; ``on_empty="original"`` does whatever the original did for that
+model (zeros for binary SDMs, unchanged for continuous ones).
+
+Examples
+--------
+The same three calls drive every model:
+
+>>> import numpy as np
+>>> from sdmlib.memories import PatternSDM, SDMAttention, NeuronSDM
+>>> rng = np.random.default_rng(0)
+>>> P = rng.integers(0, 2, size=(100, 64), dtype=np.uint8)
+>>> q = P.copy(); q[:, :4] ^= 1                    # 4 bits of noise per query
+>>> for mem in (PatternSDM(n=64, d=11), NeuronSDM(n=64, d=19, r=100_000, seed=1),
+...             SDMAttention(n=64, beta=15.9, space="binary")):
+...     res = mem.write(P).retrieve(q, max_steps=10)
+...     print(type(mem).__name__, bool(np.array_equal(res.outputs, P)))
+PatternSDM True
+NeuronSDM True
+SDMAttention True
+"""
+
+from sdmlib.memories._base import AssociativeMemory, ReadResult, RetrieveResult
+from sdmlib.memories._scan import numba_available, scan_within_radius, stream_floor
+from sdmlib.memories.attention import SDMAttention, TransformerAttention
+from sdmlib.memories.hopfield import Hopfield
+from sdmlib.memories.neuron import COUNTER_DTYPE, NeuronSDM
+from sdmlib.memories.pattern import ContinuousSDM, PatternSDM, binary_log_weight_table, cap_log_weight_table
+
+__all__ = [
+    "AssociativeMemory",
+    "ReadResult",
+    "RetrieveResult",
+    "NeuronSDM",
+    "PatternSDM",
+    "ContinuousSDM",
+    "SDMAttention",
+    "TransformerAttention",
+    "Hopfield",
+    "COUNTER_DTYPE",
+    "scan_within_radius",
+    "numba_available",
+    "stream_floor",
+    "binary_log_weight_table",
+    "cap_log_weight_table",
+]

@@ -1,0 +1,299 @@
+"""The shared protocol of every associative memory: write, read, retrieve.
+
+See :mod:`sdmlib.memories` for the protocol description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from sdmlib._validate import check_binary_array, check_choice, check_int, check_real, check_real_array
+
+__all__ = ["ReadResult", "RetrieveResult", "AssociativeMemory", "ON_EMPTY_CHOICES"]
+
+#: Allowed values of the ``on_empty`` option.
+ON_EMPTY_CHOICES = ("keep", "zero", "original")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Result of one batched read.
+
+    Attributes
+    ----------
+    outputs : ndarray
+        The updated queries, ``(B, n_out)`` (or ``(n_out,)`` for a single query).
+        ``uint8`` {0,1} for binary memories, ``float64`` for continuous ones.
+    empty : ndarray of bool
+        ``True`` where nothing was in range (no active neuron that holds a
+        write, or every pattern weight zero), so the ``on_empty`` rule was applied.
+    """
+
+    outputs: np.ndarray
+    empty: np.ndarray
+
+    @property
+    def n_empty(self) -> int:
+        """Number of queries whose read found nothing in range."""
+        return int(np.count_nonzero(self.empty))
+
+
+@dataclass(frozen=True)
+class RetrieveResult:
+    """Result of iterating reads to convergence (`AssociativeMemory.retrieve`).
+
+    Attributes
+    ----------
+    outputs : ndarray
+        The final queries (renormalised to unit length for continuous memories
+        when ``renormalize=True``).
+    steps : ndarray of int64
+        Number of reads performed on each query. A query that is already a
+        fixed point takes 1 step (the read that shows it does not move).
+    converged : ndarray of bool
+        ``True`` where the last read left the query unchanged (within ``tol``).
+    empty_reads : ndarray of int64
+        Number of the query's reads that found nothing in range.
+    """
+
+    outputs: np.ndarray
+    steps: np.ndarray
+    converged: np.ndarray
+    empty_reads: np.ndarray
+
+    @property
+    def n_empty(self) -> int:
+        """Number of queries with at least one empty read."""
+        return int(np.count_nonzero(self.empty_reads))
+
+
+def _as_batch_binary(name: str, value: Any, n: int) -> tuple[np.ndarray, bool]:
+    arr = check_binary_array(name, value, ndim=(1, 2))
+    single = arr.ndim == 1
+    arr2 = np.atleast_2d(arr)
+    if arr2.shape[1] != n:
+        raise ValueError(f"{name} must have {n} columns (the memory's dimension), got {arr2.shape[1]}")
+    return np.ascontiguousarray(arr2), single
+
+
+def _as_batch_real(name: str, value: Any, n: int | None) -> tuple[np.ndarray, bool]:
+    arr = check_real_array(name, value)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must have 1 or 2 dimensions, got {arr.ndim}")
+    single = arr.ndim == 1
+    arr2 = np.atleast_2d(arr)
+    if n is not None and arr2.shape[1] != n:
+        raise ValueError(f"{name} must have {n} columns (the memory's dimension), got {arr2.shape[1]}")
+    return np.ascontiguousarray(arr2), single
+
+
+def _unit_rows(name: str, x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1)
+    if np.any(norms == 0):
+        raise ValueError(f"{name} must have non-zero rows (continuous memories normalise them to unit length)")
+    return x / norms[:, None]
+
+
+class AssociativeMemory:
+    """Base class: the write/read/retrieve protocol shared by all memories.
+
+    Subclasses set ``binary`` and implement ``_store(addresses, pointers)`` and
+    ``_read(queries) -> (raw_outputs, empty)``; the base class handles input
+    validation, the empty-read rule and the convergence loop.
+    """
+
+    #: ``True`` for memories of {0,1} vectors, ``False`` for real vectors.
+    binary: bool = True
+    #: What the original code did when nothing was in range ("zero" or "keep").
+    _original_on_empty: str = "zero"
+    #: Whether reads use fresh randomness (finite-neuron stochastic rounding).
+    stochastic: bool = False
+
+    def __init__(self, n: int, on_empty: Literal["keep", "zero", "original"] = "keep") -> None:
+        self.n = check_int("n", n, lo=1)
+        check_choice("on_empty", on_empty, ON_EMPTY_CHOICES)
+        self.on_empty = on_empty
+        self.m = 0
+        self.n_out: int | None = None
+
+    # ------------------------------------------------------------------ protocol
+    def write(self, addresses: Any, pointers: Any = None) -> "AssociativeMemory":
+        """Store patterns: ``addresses`` (m, n) with ``pointers`` (m, n_out).
+
+        ``pointers=None`` writes auto-associatively (pointer = address). Writes
+        accumulate; every write must use the same ``n_out``. Returns ``self``.
+        """
+        if self.binary:
+            a, _ = _as_batch_binary("addresses", addresses, self.n)
+            if pointers is None:
+                p = a
+            else:
+                p = np.atleast_2d(check_binary_array("pointers", pointers, ndim=(1, 2)))
+        else:
+            a, _ = _as_batch_real("addresses", addresses, self.n)
+            a = _unit_rows("addresses", a)
+            if pointers is None:
+                p = a
+            else:
+                p, _ = _as_batch_real("pointers", pointers, None)
+        if p.shape[0] != a.shape[0]:
+            raise ValueError(
+                f"addresses and pointers must have the same number of rows, got {a.shape[0]} and {p.shape[0]}"
+            )
+        if self.n_out is not None and p.shape[1] != self.n_out:
+            raise ValueError(f"pointers must have {self.n_out} columns like the earlier writes, got {p.shape[1]}")
+        if a.shape[0] == 0:
+            return self
+        self._store(a, np.ascontiguousarray(p))
+        self.n_out = p.shape[1]
+        self.m += a.shape[0]
+        return self
+
+    def read(self, queries: Any) -> ReadResult:
+        """One batched read: every query is replaced by the memory's output.
+
+        Where nothing is in range the ``on_empty`` rule applies: ``"keep"``
+        returns the query unchanged, ``"zero"`` returns the all-zero vector (the
+        original code's binary behaviour), ``"original"`` does whichever the
+        original code did for this model. Such queries are flagged in
+        ``ReadResult.empty``.
+        """
+        q, single = self._prepare_queries(queries)
+        out, empty = self._read_checked(q)
+        if single:
+            return ReadResult(out[0], empty[0])
+        return ReadResult(out, empty)
+
+    def retrieve(
+        self,
+        queries: Any,
+        max_steps: int = 100,
+        tol: float | None = None,
+        *,
+        convergence: Literal["per-query", "original"] = "per-query",
+        renormalize: bool = True,
+    ) -> RetrieveResult:
+        """Iterate reads until each query stops changing (or ``max_steps``).
+
+        Parameters
+        ----------
+        queries : array_like, (B, n) or (n,)
+        max_steps : int
+            Cap on the number of reads (the original used 100 for recall).
+        tol : float, optional
+            Binary memories: a query has converged when at most ``tol`` bits
+            change (default 0). Continuous memories, ``convergence="per-query"``:
+            when ``1 - cos(new, old) < tol`` (default 1e-9); with
+            ``convergence="original"``: the batch stops when no entry of any
+            query moves by more than ``tol`` (default 0.05, the original's rule).
+        convergence : {"per-query", "original"}
+            ``"per-query"`` freezes each query as soon as it has converged and
+            records its own step count; ``"original"`` reproduces the original's
+            batch-global test (every query runs until the whole batch is still).
+        renormalize : bool
+            Continuous memories only: rescale the queries to unit length after
+            every step (the original's recall protocol).
+
+        Returns
+        -------
+        RetrieveResult
+        """
+        max_steps = check_int("max_steps", max_steps, lo=1)
+        check_choice("convergence", convergence, ("per-query", "original"))
+        if self.n_out is not None and self.n_out != self.n:
+            raise ValueError(
+                f"retrieve iterates reads, so pointers must have n = {self.n} columns; this memory's have {self.n_out}"
+            )
+        if tol is None:
+            tol = 0.0 if self.binary else (1e-9 if convergence == "per-query" else 0.05)
+        tol = check_real("tol", tol, lo=0.0)
+        x, single = self._prepare_queries(queries)
+        x = x.astype(np.float64 if not self.binary else np.uint8, copy=True)
+        if not self.binary and renormalize:
+            x = _unit_rows("queries", x)
+        B = x.shape[0]
+        steps = np.zeros(B, dtype=np.int64)
+        empty_reads = np.zeros(B, dtype=np.int64)
+        converged = np.zeros(B, dtype=bool)
+        active = np.arange(B)
+        for _ in range(max_steps):
+            if active.size == 0:
+                break
+            old = x[active]
+            new, empty = self._read_checked(old)
+            steps[active] += 1
+            empty_reads[active] += empty
+            if self.binary:
+                diff = np.count_nonzero(new != old, axis=1)
+                still = diff <= tol
+                batch_changed = int(diff.sum())
+            else:
+                moved = np.abs(new - old)
+                batch_changed = int(np.count_nonzero(moved > tol))
+                nn = np.linalg.norm(new, axis=1)
+                no = np.linalg.norm(old, axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    cos = np.einsum("ij,ij->i", new, old) / (nn * no)
+                still = np.where((nn == 0) | (no == 0), np.all(new == old, axis=1), 1.0 - cos < tol)
+                if renormalize:
+                    ok = nn > 0
+                    new[ok] /= nn[ok, None]
+            x[active] = new
+            if convergence == "per-query":
+                converged[active[still]] = True
+                active = active[~still]
+            else:
+                if batch_changed == 0:
+                    converged[:] = True
+                    active = active[:0]
+        if single:
+            return RetrieveResult(x[0], steps[0], converged[0], empty_reads[0])
+        return RetrieveResult(x, steps, converged, empty_reads)
+
+    # ------------------------------------------------------------------ helpers
+    def _prepare_queries(self, queries: Any) -> tuple[np.ndarray, bool]:
+        if self.binary:
+            return _as_batch_binary("queries", queries, self.n)
+        q, single = _as_batch_real("queries", queries, self.n)
+        if np.any(np.linalg.norm(q, axis=1) == 0):
+            raise ValueError("queries must have non-zero rows (continuous memories normalise them)")
+        return q, single
+
+    def _resolved_on_empty(self) -> str:
+        return self._original_on_empty if self.on_empty == "original" else self.on_empty
+
+    def _read_checked(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Read a validated batch and apply the empty rule."""
+        if self.m == 0:
+            out = np.zeros((q.shape[0], self.n), dtype=np.uint8 if self.binary else np.float64)
+            empty = np.ones(q.shape[0], dtype=bool)
+        else:
+            out, empty = self._read(q)
+        if np.any(empty):
+            rule = self._resolved_on_empty()
+            if rule == "keep":
+                if out.shape[1] != q.shape[1]:
+                    raise ValueError(
+                        "on_empty='keep' needs pointers of the query's dimension; "
+                        "use on_empty='zero' for this hetero-associative memory"
+                    )
+                out[empty] = q[empty]
+            else:
+                out[empty] = 0
+        return out, empty
+
+    def _store(self, addresses: np.ndarray, pointers: np.ndarray) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _read(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({params}) with m={self.m} stored patterns"
+
+    def _params(self) -> dict:
+        return {"n": self.n}

