@@ -49,10 +49,23 @@ from sdmlib import projection as P  # noqa: E402
 
 SCALES = {
     # m: stored/training images (None = all); q: evaluation queries per protocol
-    "full": dict(m=None, q=5000, epochs_fixed=10, epochs_learn=20),
+    "full": dict(m=None, q=2000, epochs_fixed=10, epochs_learn=20),
     "tiny": dict(m=600, q=40, epochs_fixed=1, epochs_learn=1),
 }
 LEVELS = (0, 50, 100, 150, 200, 250, 300)
+
+
+def _write(out: Path, results: list, training: list, weights: dict) -> None:
+    import pandas as pd
+
+    if results:
+        pd.concat(results, ignore_index=True).to_csv(out / "results.csv", index=False)
+    pd.DataFrame(training).to_csv(out / "training.csv", index=False)
+    with tarfile.open(out / "weights.tar", "w") as tar:
+        for name, data in sorted(weights.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +124,6 @@ def main(argv: list[str] | None = None) -> int:
                     if args.device != "cpu":
                         torch.cuda.synchronize()
                     timings[f"{tag}/train"] = time.perf_counter() - t0
-                    buf = io.BytesIO()
                     tmp = out / "_tmp.npz"
                     proj.save(tmp)
                     weights[P.projection_filename(dataset, d, seed, learn)] = tmp.read_bytes()
@@ -119,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                     for e, (lo, b) in enumerate(zip(proj.epoch_loss, proj.beta_trace)):
                         training.append(dict(dataset=dataset, beta_mode="learnt" if learn else "fixed", d=d,
                                              seed=seed, epoch=e + 1, loss=lo, beta=b))
-                    ws = ["binary", "cap", "softmax-bfit", "softmax-cfit"] + (["softmax-learnt"] if learn else [])
+                    ws = ["cap", "softmax-bfit", "softmax-learnt"] if learn else ["binary", "cap", "softmax-bfit", "softmax-cfit"]
                     t0 = time.perf_counter()
                     for protocol, targets in (("stored", q_stored), ("generalization", q_test)):
                         r_values = P.PAPER_R_VALUES if (seed == args.seeds[0] and protocol == "stored" and not learn) else (None,)
@@ -133,19 +145,12 @@ def main(argv: list[str] | None = None) -> int:
                         tab["beta_trained"] = proj.beta
                         results.append(tab)
                     timings[f"{tag}/eval"] = time.perf_counter() - t0
+                    _write(out, results, training, weights)  # after every model: a cut-off run keeps its results
                     print(f"{tag}: loss {proj.epoch_loss[0]:.3f} -> {proj.epoch_loss[-1]:.3f}, beta {proj.beta:.3f}, "
                           f"train {timings[f'{tag}/train']:.1f} s, eval {timings[f'{tag}/eval']:.1f} s, "
                           f"total {time.perf_counter() - t_start:.0f} s", flush=True)
 
-    import pandas as pd
-
-    pd.concat(results, ignore_index=True).to_csv(out / "results.csv", index=False)
-    pd.DataFrame(training).to_csv(out / "training.csv", index=False)
-    with tarfile.open(out / "weights.tar", "w") as tar:
-        for name, data in sorted(weights.items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    _write(out, results, training, weights)
     summary = {
         "scale": args.scale, "settings": sc, "datasets": args.datasets, "d": args.d, "seeds": args.seeds,
         "levels": list(LEVELS), "device_type": torch.device(args.device).type, "tf32": bool(args.tf32),

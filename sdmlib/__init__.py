@@ -14,3 +14,5 @@ from sdmlib.geometry import *  # noqa: E402,F401,F403
 from sdmlib.memories import *  # noqa: E402,F401,F403
 from sdmlib.beta import *  # noqa: E402,F401,F403
 from sdmlib.bounds import *  # noqa: E402,F401,F403
+from sdmlib.capacity import *  # noqa: E402,F401,F403
+from sdmlib.jaeckel import *  # noqa: E402,F401,F403

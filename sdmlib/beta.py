@@ -155,9 +155,12 @@ def _full_log_curve(n: int, d: int, space: str) -> np.ndarray:
 
 def _log_count_curve(n: int, d: int, dv: np.ndarray, space: str) -> np.ndarray:
     """log of the intersection for r = 2**n (an address count for binary circles)."""
-    if space == "binary" and dv.size < n // 4:
+    if dv.size > n // 2:
+        return _full_log_curve(n, d, space)[dv]
+    if space == "binary":
         return np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=np.float64)
-    return _full_log_curve(n, d, space)[dv]
+    x = 1.0 - 2.0 * dv / n
+    return np.asarray(cap_intersection(n, d, x, r=1, log=True), dtype=np.float64) + n * math.log(2.0)
 
 
 # --------------------------------------------------------------------------- regression fit

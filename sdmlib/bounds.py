@@ -12,25 +12,26 @@ This module follows the chain of steps that turns it into an exponential in the
 cosine similarity :math:`x=1-2d_v/n` (theory §7). Each function is named after
 what it *is*:
 
-========================================  ==========================================  ======================
-function                                  what it computes                            relation to :math:`I`
-========================================  ==========================================  ======================
-`largest_summand`                         the largest term :math:`S_{\max}`            true lower bound
-`summand_count`                           number of terms :math:`N_{\rm sum}`         exact
-`count_times_largest_summand`             :math:`N_{\rm sum}S_{\max}`                 true upper bound
-`gaussian_summand`                        Gaussian approximation of :math:`S_{\max}`  approximation
-`gaussian_count_approximation`            :math:`N_{\rm sum}\times` the Gaussian      approximation
-`taylor_summand`                          the Gaussian with a linearised exponent     approximation
-`constant_prefactor_approximations`       exponentials with constant prefactors       approximations
-`prefactor_bounds`                        range of :math:`2^{n+1}/(\pi\sqrt{d_v(n-d_v)})`  true bounds (of the prefactor)
-`taylor_rate`                             :math:`\beta_{\rm Taylor}=(n-2d)^2/(4n)`     decay rate in cosine units
-========================================  ==========================================  ======================
+=====================================  =================================================  ==============================
+function                               what it computes                                   relation to :math:`I`
+=====================================  =================================================  ==============================
+`largest_summand`                      the largest term :math:`S_{\max}`                  true lower bound
+`summand_count`                        number of terms :math:`N_{\rm sum}`                exact
+`count_times_largest_summand`          :math:`N_{\rm sum}S_{\max}`                        true upper bound
+`gaussian_summand`                     Gaussian approximation of :math:`S_{\max}`         approximation
+`gaussian_count_approximation`         :math:`N_{\rm sum}\times` the Gaussian             approximation
+`taylor_summand`                       the Gaussian with a linearised exponent            approximation
+`constant_prefactor_approximations`    exponentials with constant prefactors              approximations
+`prefactor_bounds`                     range of :math:`2^{n+1}/(\pi\sqrt{d_v(n-d_v)})`    true bounds of the prefactor
+`taylor_rate`                          :math:`\beta_{\rm Taylor}=(n-2d)^2/(4n)`           decay rate in cosine units
+=====================================  =================================================  ==============================
 
 The original analysis called the Gaussian curves "lower" and "upper bounds".
 They are not bounds: the normal approximation of a binomial coefficient
 *over*-estimates far tails, so for :math:`n=64` the Gaussian "lower bound" lies
-above the exact intersection (by a factor of a few at :math:`d=11` and of
-hundreds at :math:`d=5`), and every Gaussian curve stays positive beyond
+above the exact intersection at every distance of the support for
+:math:`d\le11` (by factors from about 1.2 to 400 at :math:`d=11` and from about
+26 to 3800 at :math:`d=5`), and every Gaussian curve stays positive beyond
 :math:`d_v=2d`, where the intersection is exactly zero. ``tests/test_bounds.py``
 checks exhaustively, for every :math:`n\le200`, every :math:`d<n/2` and every
 :math:`d_v`, which of these inequalities hold.
@@ -443,8 +444,8 @@ def gaussian_summand(
     **Not a bound.** The normal approximation over-estimates binomial
     coefficients far in their tails, and :math:`a^*` sits
     :math:`(n-2d)/\sqrt{n-d_v}` standard deviations from the mean. For
-    :math:`n=64` this curve lies *above* the exact intersection at every
-    :math:`d_v` of the support; for :math:`n=1000,\ d=451` it lies below at small
+    :math:`n=64` and :math:`d\le11` this curve lies *above* the exact
+    intersection at every :math:`d_v` of the support; for :math:`n=1000,\ d=451` it lies below at small
     :math:`d_v` and above in the far tail. It is also positive for
     :math:`d_v>2d`, where the intersection is exactly zero (the formula does not
     know that :math:`\binom{n-d_v}{a^*}=0` there). It always lies *below* the

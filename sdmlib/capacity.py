@@ -28,11 +28,11 @@ Contents
 
 References
 ----------
-.. [1] P. Kanerva, *Sparse Distributed Memory*, MIT Press, 1988.
-.. [2] L. A. Jaeckel, *An Alternative Design for a Sparse Distributed Memory*,
-   RIACS TR 89.28, 1989.
-.. [3] T. Bricken, C. Pehlevan, *Attention Approximates Sparse Distributed
-   Memory*, NeurIPS 2021.
+* P. Kanerva, *Sparse Distributed Memory*, MIT Press, 1988.
+* L. A. Jaeckel, *An Alternative Design for a Sparse Distributed Memory*,
+  RIACS TR 89.28, 1989.
+* T. Bricken, C. Pehlevan, *Attention Approximates Sparse Distributed
+  Memory*, NeurIPS 2021.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ __all__ = [
     "ReadSimulation",
     "simulate_read_sums",
     "simulate_convergence",
+    "simulated_critical_distance",
 ]
 
 #: Variance models of the per-bit read sum accepted by :func:`read_variance`.
@@ -741,6 +742,7 @@ def critical_distance(
     variance: str = "jaeckel",
     convention: str = "last_converging",
     method: str = "gaussian",
+    max_distance: int | None = None,
 ) -> Any:
     r"""Largest query distance from which one read moves every query closer to its target.
 
@@ -755,7 +757,9 @@ def critical_distance(
         (a real number; the "crossing of the map with the identity").
 
     Without any failure up to ``n`` the result is ``n``. ``variance`` and ``method``
-    are passed to :func:`convergence_map`.
+    are passed to :func:`convergence_map`. ``max_distance`` evaluates the map only on
+    ``0..max_distance`` (faster for ``method="exact"``); without a failure there, the
+    result is ``max_distance`` (a lower bound).
 
     Returns
     -------
@@ -770,7 +774,9 @@ def critical_distance(
     (22, 23)
     """
     check_choice("convention", convention, CD_CONVENTIONS)
-    y = convergence_map(n, d, m, r, variance=variance, method=method)
+    n = _check_n(n)
+    top = n if max_distance is None else check_int("max_distance", max_distance, lo=1, hi=n)
+    y = convergence_map(n, d, m, r, np.arange(top + 1), variance=variance, method=method)
     cd = _critical_from_map(np.asarray(y), convention)
     return cd if convention == "interpolated" else int(cd)
 
@@ -1021,13 +1027,16 @@ def simulate_convergence(
     dv: Any,
     trials: int,
     rng: np.random.Generator | int | None = None,
+    steps: int = 1,
 ) -> np.ndarray:
-    r"""Simulated one-step map: mean distance to the target after one read, per query distance.
+    r"""Simulated reads from noisy queries: distance to the target after ``steps`` reads.
 
     Each trial draws ``m`` fresh uniform patterns (and, for finite ``r``, fresh uniform
-    neurons), writes all of them, and reads once from a query with ``dv`` bits of
-    pattern 0 flipped. The read is the sign of :math:`\sum_j C_j b_j`; a zero sum (no
-    shared neuron) gives a fair coin flip, the convention of :func:`convergence_map`.
+    neurons), writes all of them auto-associatively, and reads from queries with ``dv``
+    bits of pattern 0 flipped; with ``steps > 1`` each read becomes the next query (the
+    memory stays the same). A bit of the read is the sign of :math:`\sum_j C_j b_j`; a
+    zero sum (no shared neuron) gives a fair coin flip, the convention of
+    :func:`convergence_map`.
 
     ``r=None`` is the attention setting (every address a neuron): the shared count of
     two addresses is then exactly the intersection count :math:`c_{n,d}` of
@@ -1037,7 +1046,7 @@ def simulate_convergence(
     Returns
     -------
     ndarray, shape (trials, len(dv))
-        New distance to the target, per trial and query distance.
+        Distance to the target after the last read, per trial and query distance.
 
     Examples
     --------
@@ -1051,12 +1060,12 @@ def simulate_convergence(
     d = check_int("d", d, lo=0, hi=n)
     m = check_int("m", m, lo=1)
     trials = check_int("trials", trials, lo=1)
+    steps = check_int("steps", steps, lo=1)
     dva = np.atleast_1d(_dv_array(n, dv))
     rng = np.random.default_rng(rng)
     if r is None:
-        table = np.zeros(n + 1)
         lc = _log_counts(n, d, np.arange(n + 1))
-        # scale by the largest count: only signs of the read matter
+        # scaled by the largest count: only the signs of the reads matter
         table = np.where(np.isfinite(lc), np.exp(lc - lc[0]), 0.0)
     else:
         r = check_int("r", r, lo=1)
@@ -1064,18 +1073,70 @@ def simulate_convergence(
     for t in range(trials):
         patterns = rng.integers(0, 2, size=(m, n), dtype=np.uint8)
         bip = 2.0 * patterns - 1.0
-        queries = np.stack([_flip(rng, patterns[0], int(h)) for h in dva])
-        pq = pack_bits(queries)
         pp = pack_bits(patterns)
-        if r is None:
-            w = table[hamming_distance(pq, pp)]  # (k, m)
-        else:
+        if r is not None:
             neurons = pack_bits(rng.integers(0, 2, size=(r, n), dtype=np.uint8))
             act_p = (hamming_distance(pp, neurons) <= d).astype(np.float64)
-            act_q = (hamming_distance(pq, neurons) <= d).astype(np.float64)
-            w = act_q @ act_p.T
-        s = w @ bip  # (k, n)
-        coin = rng.integers(0, 2, size=s.shape) * 2.0 - 1.0
-        sign = np.where(s > 0, 1.0, np.where(s < 0, -1.0, coin))
-        out[t] = (sign != bip[0]).sum(1)
+        queries = np.stack([_flip(rng, patterns[0], int(h)) for h in dva])
+        for _ in range(steps):
+            pq = pack_bits(queries)
+            if r is None:
+                w = table[hamming_distance(pq, pp)]  # (k, m)
+            else:
+                act_q = (hamming_distance(pq, neurons) <= d).astype(np.float64)
+                w = act_q @ act_p.T
+            s = w @ bip  # (k, n)
+            coin = rng.integers(0, 2, size=s.shape, dtype=np.uint8)
+            queries = np.where(s > 0, 1, np.where(s < 0, 0, coin)).astype(np.uint8)
+        out[t] = (queries != patterns[0]).sum(1)
     return out
+
+
+def simulated_critical_distance(
+    n: int,
+    d: int,
+    m: int,
+    r: Any,
+    trials: int,
+    steps: int = 10,
+    level: float = 0.5,
+    max_distance: int | None = None,
+    rng: np.random.Generator | int | None = None,
+    interpolate: bool = False,
+) -> tuple[Any, np.ndarray]:
+    r"""Critical distance of a simulated memory: iterate reads from noisy queries.
+
+    For every query distance ``x = 0..max_distance`` (default ``n // 2``) run
+    :func:`simulate_convergence` with ``steps`` reads and record the fraction of trials
+    that end exactly on the target. The critical distance is the largest ``x`` such that
+    this fraction is at least ``level`` for every ``x' <= x``. With ``interpolate=True``
+    the result is the real ``x`` where the straight line between that point and the next
+    one crosses ``level`` (it separates radii whose integer values tie).
+
+    Returns
+    -------
+    (int or float, ndarray)
+        The critical distance and the converged fraction for each ``x``.
+
+    Examples
+    --------
+    A single stored pattern in the attention setting converges from anywhere inside ``2d``:
+
+    >>> cd, frac = simulated_critical_distance(32, 5, 1, None, trials=3, steps=2, rng=0)
+    >>> cd
+    10
+    """
+    n = _check_n(n)
+    level = check_real("level", level, lo=0.0, hi=1.0, lo_open=True)
+    top = n // 2 if max_distance is None else check_int("max_distance", max_distance, lo=0, hi=n)
+    x = np.arange(top + 1)
+    frac = (simulate_convergence(n, d, m, r, x, trials, rng=rng, steps=steps) == 0).mean(0)
+    bad = np.nonzero(frac < level)[0]
+    if not bad.size:
+        return (float(top) if interpolate else top), frac
+    f = int(bad[0])
+    if not interpolate:
+        return f - 1, frac
+    if f == 0:
+        return 0.0, frac
+    return float(f - 1 + (frac[f - 1] - level) / (frac[f - 1] - frac[f])), frac

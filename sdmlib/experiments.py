@@ -34,7 +34,8 @@ models, radii or levels are in the sweep:
 * perturbation of repeat ``k`` at level ``h``: ``spawn_key=(3, k, h, kind)``
   with ``kind`` 0 for binary and 1 for continuous queries (independent draws of
   matched magnitude, as in the original);
-* the memory of model ``name`` at radius ``d``: ``spawn_key=(4, crc32(name), d)``.
+* the memory of model ``name`` at radius ``d``: ``spawn_key=(4, crc32(name), d + 1)``
+  (``0`` for models without a radius).
 
 A memory is built and written once per (seed, model, d) and then queried at
 every (repeat, h) in increasing order; a memory with stochastic reads (finite
@@ -552,7 +553,7 @@ def recall_curves(
 
 
 def _build_and_write(spec: ModelSpec, n: int, d: int | None, seed: int, store: np.ndarray) -> Any:
-    kwargs: dict[str, Any] = {"n": n, "seed": _seed_int(seed, 4, _name_key(spec.name), -1 if d is None else d)}
+    kwargs: dict[str, Any] = {"n": n, "seed": _seed_int(seed, 4, _name_key(spec.name), 0 if d is None else d + 1)}
     if d is not None:
         kwargs["d"] = d
     mem = spec.build(**kwargs)
@@ -560,8 +561,16 @@ def _build_and_write(spec: ModelSpec, n: int, d: int | None, seed: int, store: n
     return mem
 
 
-def _perturb_batch(module: Any, store: np.ndarray, q_idx: np.ndarray, h: int, space: str, rng: np.random.Generator, no_closer: bool) -> np.ndarray:
-    raise NotImplementedError  # filled in against sdmlib.perturb
+def _perturb_batch(
+    module: Any, store: np.ndarray, q_idx: np.ndarray, h: int, space: str, rng: np.random.Generator, no_closer: bool
+) -> np.ndarray:
+    """Noisy versions of the targets ``store[q_idx]`` at level ``h`` (`sdmlib.perturb`)."""
+    targets = store[q_idx]
+    n_base = store.shape[1]
+    patterns = store if no_closer else None
+    if space == "binary":
+        return module.hamming_perturb(targets, h, seed=rng, patterns=patterns)
+    return module.cosine_perturb(targets, 1.0 - 2.0 * h / n_base, seed=rng, patterns=patterns)
 
 
 def _unpack_retrieval(result: Any, q: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -862,7 +871,13 @@ def _protocol_patterns(p: RecallProtocol) -> Callable[[int], np.ndarray]:
 
 
 def _mnist_batch(m: int, n: int, data_seed: int) -> np.ndarray:
-    raise NotImplementedError  # filled in against sdmlib.data
+    """``m`` distinct MNIST training images (train + validation, pixels in [0, 1))."""
+    from sdmlib.data import load_mnist, sample_rows
+
+    x, _ = load_mnist("train+validation")
+    if x.shape[1] != n:
+        raise ValueError(f"MNIST images have n = {x.shape[1]} pixels, the protocol asks for n = {n}")
+    return sample_rows(x, m, seed=data_seed).astype(np.float64)
 
 
 def run_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = None) -> pd.DataFrame:

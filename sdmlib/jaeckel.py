@@ -34,10 +34,10 @@ All functions work in log space (``r`` up to ``2**1000``; ``r=None`` means
 
 References
 ----------
-.. [1] L. A. Jaeckel, *An Alternative Design for a Sparse Distributed Memory*,
-   RIACS TR 89.28, NASA Ames, 1989.
-.. [2] L. A. Jaeckel, *A Class of Designs for a Sparse Distributed Memory*,
-   RIACS TR 89.30, NASA Ames, 1989.
+* L. A. Jaeckel, *An Alternative Design for a Sparse Distributed Memory*,
+  RIACS TR 89.28, NASA Ames, 1989.
+* L. A. Jaeckel, *A Class of Designs for a Sparse Distributed Memory*,
+  RIACS TR 89.30, NASA Ames, 1989.
 """
 
 from __future__ import annotations

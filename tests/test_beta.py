@@ -23,6 +23,7 @@ from sdmlib.beta import (
     log_linear_fit,
     radius_for_beta,
     sdm_weights,
+    softmax_approximation_error,
     softmax_loss,
     softmax_weights,
 )
@@ -249,6 +250,22 @@ def test_softmax_approximates_sdm_on_the_fitting_window():
     # on the window the log-weights differ only by the fit's centred residuals
     lhs = np.log(w_sdm) - np.log(w_sm)
     assert np.allclose(lhs - lhs.mean(), fit.residuals - fit.residuals.mean(), atol=1e-10)
+
+
+def test_softmax_approximation_error_against_scipy():
+    from scipy.stats import entropy
+
+    for n, d, space in [(64, 11, "binary"), (100, 30, "continuous"), (1000, 451, "binary")]:
+        x = 1 - 2 * np.arange(n + 1) / n
+        beta = fit_beta(n, d, space=space).beta
+        t, s = sdm_weights(n, d, x, space=space), softmax_weights(beta, x)
+        e = softmax_approximation_error(n, d, space=space)
+        assert e["beta"] == beta
+        assert e["kl_divergence"] == pytest.approx(entropy(t, s), rel=1e-9, abs=1e-15)
+        assert e["max_abs_error"] == pytest.approx(np.max(np.abs(t - s)), rel=1e-9)
+        assert e["total_variation"] == pytest.approx(0.5 * np.abs(t - s).sum(), rel=1e-9)
+    # the curve is not exactly a softmax: KL > 0 for any beta
+    assert softmax_approximation_error(64, 11, 14.0)["kl_divergence"] > 0
 
 
 # ----------------------------------------------------------------------------- input validation

@@ -169,3 +169,143 @@ def test_cli_dry_run_prints_the_configuration(capsys):
     assert _cli("--protocol", "E3", "--scale", "reduced", "--dry-run") == 0
     out = capsys.readouterr().out
     assert "E3" in out and "(5, 9, 11, 15, 19, 27)" in out
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+
+class _Identity:
+    """A 'memory' that leaves every query unchanged: isolates perturbation + scoring."""
+
+    binary = True
+
+    def __init__(self, n, seed=None, d=None):
+        self.n = n
+
+    def write(self, addresses, pointers=None):
+        return self
+
+    def retrieve(self, queries, max_steps=100, tol=None):
+        from sdmlib.memories import RetrieveResult
+
+        q = np.asarray(queries)
+        k = q.shape[0]
+        return RetrieveResult(q.copy(), np.ones(k, np.int64), np.ones(k, bool), np.zeros(k, np.int64))
+
+
+def _identity_specs():
+    return {
+        "id_bin": ex.ModelSpec("id_bin", _Identity, "binary", uses_radius=False),
+        "id_cont": ex.ModelSpec("id_cont", _Identity, "continuous", uses_radius=True),
+    }
+
+
+def test_unprocessed_queries_score_exactly_the_baseline():
+    rng = np.random.default_rng(0)
+    P = rng.uniform(-1, 1, size=(200, 48))
+    levels = [0, 3, 8]
+    t = ex.recall_curves(_identity_specs(), P, levels, radii=[5, 7], seeds=[11, 12], n_repeats=2, n_queries=25,
+                         progress=False)
+    assert list(t.columns) == list(ex.RESULT_COLUMNS)
+    # binary model: once per level (no radius); continuous: per radius
+    assert len(t) == 2 * len(levels) * (1 + 2)
+    assert t.loc[t.model == "id_bin", "d"].isna().all()
+    assert set(t.loc[t.model == "id_cont", "d"]) == {5, 7}
+    assert (t["n_queries"] == 2 * 25).all()
+    np.testing.assert_allclose(t["mean"], 1 - 2 * t["h"] / 48, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(t["mean"], t["baseline"], rtol=0, atol=1e-12)
+    assert (t["std"] < 1e-12).all() and (t["steps"] == 1).all() and (t["n_empty"] == 0).all()
+
+
+def test_sweep_rejects_bad_arguments():
+    P = np.random.default_rng(0).uniform(-1, 1, size=(10, 8))
+    specs = _identity_specs()
+    with pytest.raises(ValueError, match="n_base"):
+        ex.recall_curves(specs, P, [0, 9], radii=[1], progress=False)
+    with pytest.raises(ValueError, match="repeat"):
+        ex.recall_curves(specs, P, [2, 2], radii=[1], progress=False)
+    with pytest.raises(ValueError, match="radii"):
+        ex.recall_curves(specs, P, [2], progress=False)
+    with pytest.raises(ValueError, match="n_queries"):
+        ex.recall_curves(specs, P, [2], radii=[1], n_queries=11, progress=False)
+    with pytest.raises(ValueError, match="seeds"):
+        ex.recall_curves(specs, P, [2], radii=[1], seeds=[1, 1], progress=False)
+    with pytest.raises(ValueError, match="at least one model"):
+        ex.recall_curves({}, P, [2], radii=[1], progress=False)
+
+
+@pytest.mark.parametrize(
+    "name, d, r",
+    [("pattern_sdm", 11, None), ("neuron_sdm", 19, 10**5), ("sdm_attention_binary", 11, None),
+     ("continuous_sdm", 11, None), ("sdm_attention_cfit", 11, None)],
+)
+def test_noise_free_query_of_a_well_set_memory_is_recalled_exactly(name, d, r):
+    P = np.random.default_rng(1).uniform(-1, 1, size=(64, 64))
+    t = ex.recall_curves({name: ex.model_spec(name, 64, r=r)}, P, [0], radii=[d], seeds=[2], progress=False)
+    assert t["mean"].iloc[0] == pytest.approx(1.0, abs=1e-9)
+    assert t["n_empty"].iloc[0] == 0 and t["n_unconverged"].iloc[0] == 0
+
+
+def _small_sweep(models, seeds, **kw):
+    specs = {m: ex.model_spec(m, 64, r=10**5) for m in models}
+    from sdmlib.data import random_patterns
+
+    return ex.recall_curves(specs, lambda s: random_patterns(256, 64, seed=s), [4, 10], radii=[15, 19],
+                            seeds=seeds, n_queries=24, progress=False, **kw)
+
+
+def test_seeds_reproduce_and_do_not_depend_on_the_other_models():
+    a = _small_sweep(["pattern_sdm_finite", "neuron_sdm"], [3, 4])
+    b = _small_sweep(["pattern_sdm_finite", "neuron_sdm"], [3, 4])
+    pd.testing.assert_frame_equal(a, b)
+    # the same replicate inside a different sweep (other models, other seeds) gives the same rows
+    c = _small_sweep(["neuron_sdm"], [4])
+    pd.testing.assert_frame_equal(
+        a[(a.model == "neuron_sdm") & (a.seed == 4)].reset_index(drop=True), c.reset_index(drop=True)
+    )
+    # and another seed gives other results (stochastic neurons, data and noise)
+    assert not np.allclose(a[a.seed == 3]["mean"].to_numpy(), a[a.seed == 4]["mean"].to_numpy())
+
+
+def test_empty_reads_keep_the_query_or_collapse_to_zero_like_the_original():
+    # n = 64, d = 5, r = 1e5: expected neurons per circle r p(5) ~ 5e-8, so no neuron
+    # holds a write and every read is empty.
+    from sdmlib.data import random_patterns
+
+    P = random_patterns(128, 64, seed=9)
+    out = {}
+    for on_empty in ("keep", "original"):
+        spec = ex.model_spec("neuron_sdm", 64, r=10**5, on_empty=on_empty)
+        out[on_empty] = ex.recall_curves({"x": spec}, P, [0, 6], radii=[5], seeds=[5], progress=False)
+    keep, orig = out["keep"], out["original"]
+    assert (keep["n_empty"] == 128).all() and (orig["n_empty"] == 128).all()
+    np.testing.assert_allclose(keep["mean"], keep["baseline"], atol=1e-12)  # query left as it is
+    # all-zero output: score 1 - 2 k / 64 with k the number of ones of the target
+    k = (P > 0).sum(axis=1)
+    z = 1 - 2 * k / 64
+    np.testing.assert_allclose(orig["mean"], z.mean(), atol=1e-12)
+    np.testing.assert_allclose(orig["std"], z.std(), atol=1e-12)
+
+
+def test_run_protocol_adds_the_configuration_and_the_cli_writes_it(tmp_path, capsys):
+    out = tmp_path / "e1.csv"
+    argv = ["--protocol", "E1", "--scale", "reduced", "--models", "pattern_sdm,transformer_attention",
+            "--radii", "11", "--levels", "0,4", "--queries", "8", "--datasets", "2", "--repeats", "1",
+            "--seed", "7", "--out", str(out), "--no-progress", "--summary"]
+    assert _cli(*argv) == 0
+    t = pd.read_csv(out)
+    assert list(t.columns[2:2 + len(ex.RESULT_COLUMNS)]) == list(ex.RESULT_COLUMNS)
+    assert set(t["seed"]) == {7, 8} and set(t["master_seed"]) == {7}
+    assert (t["protocol"] == "E1").all() and (t["n"] == 64).all() and (t["m"] == 1024).all()
+    sdm = t[t.model == "pattern_sdm"]
+    assert len(sdm) == 4 and (sdm["mean"] == 1.0).all()
+    assert "pattern_sdm" in capsys.readouterr().out
+
+
+def test_module_entry_point_runs():
+    res = subprocess.run([sys.executable, "-m", "sdmlib", "recall", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0 and "--protocol" in res.stdout
+    res = subprocess.run([sys.executable, "-m", "sdmlib", "recall", "--protocol", "E1", "--neurons", "x"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1

@@ -252,6 +252,11 @@ def test_softmax_inputs_and_value_norms(captures):
     merged = sub.merge(df, on=keys, suffixes=("", "_all"))
     assert len(merged) == 100
     np.testing.assert_array_equal(merged.attention, merged.attention_all)
+    strong = probe.value_norms_vs_attention(caps, max_points=None, min_attention=0.3)
+    expect = df[df.attention >= 0.3].sort_values(keys).reset_index(drop=True)
+    got = strong.sort_values(keys).reset_index(drop=True)
+    assert len(got) == len(expect) > 0
+    np.testing.assert_array_equal(got.v_norm, expect.v_norm)
     # sampled softmax inputs are members of the full set; the histogram counts all of them
     sample = probe.softmax_inputs(caps, max_points=50, seed=2)
     assert sample.size == 50 and np.isin(np.round(sample, 9), np.round(s, 9)).all()
@@ -307,6 +312,10 @@ def test_minilm_loads_offline_and_reproduces_its_attention(minilm):
             np.testing.assert_allclose(ref, cap.attentions[layer], atol=1e-5, rtol=0)
     df = probe.effective_betas(caps)
     assert len(df) == 2 * 72
+    # the MiniLM token counts of the book's texts, as listed in book/data/README.md
+    readme = (probe._REPO_ROOT / "book" / "data" / "README.md").read_text()
+    for label, text in probe.read_texts().items():
+        assert f"| {len(tok(text)['input_ids'])} |" in readme.split(f"| {label} |")[1].splitlines()[0]
     assert (df.token != "[SEP]").all()
     # reproducible: a second, independent run gives identical numbers
     again = probe.effective_betas(probe.capture_attention(model, tok, TEXTS, model_name="minilm"))
@@ -354,6 +363,10 @@ def test_book_texts_cover_a_range_of_lengths():
     df = probe.read_texts(probe._REPO_ROOT / "book" / "data" / "probe_texts.txt", details=True)
     assert 6 <= len(df) <= 10 and df.id.is_unique and (df.genre != "").all()
     assert df.n_words.min() < 120 and df.n_words.max() > 380
+    # the table in book/data/README.md lists the same ids and word counts
+    readme = (probe._REPO_ROOT / "book" / "data" / "README.md").read_text()
+    for row in df.itertuples():
+        assert f"| {row.id} | {row.genre} | {row.n_words} |" in readme
 
 
 def test_read_texts_errors(tmp_path):
@@ -415,3 +428,31 @@ def test_compare_to_sdm_on_a_probe_table(captures):
         assert (group.beta_snr == ref["beta_snr"]).all()
     with pytest.raises(ValueError, match="n: pass n="):
         probe.compare_to_sdm([1.0, 2.0])
+
+
+def _save_tiny_gpt2_folder(folder):
+    """A tiny GPT-2 with a byte-level BPE tokenizer trained here, saved like a real checkpoint."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator([TEXTS["a"], TEXTS["b"]] * 5, vocab_size=300, min_frequency=1,
+                            special_tokens=["<|endoftext|>"], show_progress=False)
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>",
+                                               bos_token="<|endoftext|>", model_max_length=64)
+    cfg = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=64,
+                                  vocab_size=len(tok), bos_token_id=0, eos_token_id=0,
+                                  initializer_range=0.2)
+    torch.manual_seed(5)
+    transformers.GPT2LMHeadModel(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+
+
+def test_load_model_from_a_local_folder(tmp_path):
+    _save_tiny_gpt2_folder(tmp_path)
+    model, tok = probe.load_model(tmp_path)
+    assert type(model).__name__ == "GPT2Model" and model.config._attn_implementation == "eager"
+    caps = probe.capture_attention(model, tok, TEXTS)
+    assert all(c.max_abs_diff <= 1e-5 for c in caps) and not caps[0].special.any()
+    df = probe.effective_betas(caps)
+    # causal model, last token: it sees every key, its own included
+    assert (df.n_keys == df.n_tokens).all() and (df.query_pos == df.n_tokens - 1).all()

@@ -175,7 +175,7 @@ def test_finite_r_too_few_neurons_is_skipped_and_huge_r_matches_infinite_r():
     assert is_skipped(m_small, 64, 5) and not is_skipped(EvalModel("c", "cap"), 64, 5)
     rng = np.random.default_rng(4)
     X = rng.random((40, 30))
-    p = initial_projection(30, 6, n=24, seed=0, beta=10.0)
+    p = initial_projection(30, 5, n=64, seed=0, beta=10.0)
     models = [EvalModel("cap inf", "cap"), EvalModel("cap huge", "cap", r=1e300),
               EvalModel("cap 1e6", "cap", r=1e6)]
     t = projected_recall(p, X, X[:10], (0, 5), models=models, seed=0)

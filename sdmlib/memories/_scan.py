@@ -62,17 +62,52 @@ if _HAVE_NUMBA:
         return sig, codegen
 
     @njit(cache=True, nogil=True)
-    def _block_dist(AT, Q, b, s, e, buf):  # pragma: no cover - compiled
-        """buf[j] = popcount distance of neuron s + j to query b (word-major AT)."""
+    def _block_dist(AT, q, s, e, buf, d):  # pragma: no cover - compiled
+        """buf[j] = distance of neuron s + j to the query; returns how many are <= d.
+
+        AT is word-major (w, r). Rows are sliced so that every index is a
+        non-negative loop counter: LLVM then emits contiguous SIMD loads and
+        popcounts (with a signed offset it falls back to gathers for numba's
+        negative-index wraparound). Four address words are summed per pass over
+        ``buf`` to keep the buffer traffic below the address traffic.
+        """
         W = AT.shape[0]
         nb = e - s
-        q0 = Q[b, 0]
-        for j in range(nb):
-            buf[j] = _popcount(AT[0, s + j] ^ q0)
-        for w in range(1, W):
-            qw = Q[b, w]
+        cnt = 0
+        if W == 1:
+            row = AT[0, s:e]
+            q0 = q[0]
             for j in range(nb):
-                buf[j] += _popcount(AT[w, s + j] ^ qw)
+                v = _popcount(row[j] ^ q0)
+                buf[j] = v
+                cnt += v <= d
+            return cnt
+        for j in range(nb):
+            buf[j] = 0
+        w = 0
+        while w + 4 <= W:
+            r0 = AT[w, s:e]
+            r1 = AT[w + 1, s:e]
+            r2 = AT[w + 2, s:e]
+            r3 = AT[w + 3, s:e]
+            q0 = q[w]
+            q1 = q[w + 1]
+            q2 = q[w + 2]
+            q3 = q[w + 3]
+            for j in range(nb):
+                buf[j] += (_popcount(r0[j] ^ q0) + _popcount(r1[j] ^ q1)) + (
+                    _popcount(r2[j] ^ q2) + _popcount(r3[j] ^ q3)
+                )
+            w += 4
+        while w < W:
+            r0 = AT[w, s:e]
+            q0 = q[w]
+            for j in range(nb):
+                buf[j] += _popcount(r0[j] ^ q0)
+            w += 1
+        for j in range(nb):
+            cnt += buf[j] <= d
+        return cnt
 
     @njit(cache=True, nogil=True, inline="never")
     def _collect(buf, nb, d, s, b, qi, ni, k):  # pragma: no cover - compiled
@@ -96,10 +131,7 @@ if _HAVE_NUMBA:
             e = min(r, s + block)
             nb = e - s
             for b in range(B):
-                _block_dist(AT, Q, b, s, e, buf)
-                cnt = 0
-                for j in range(nb):
-                    cnt += buf[j] <= d
+                cnt = _block_dist(AT, Q[b], s, e, buf, d)
                 if cnt:
                     if k + cnt > cap:  # grow outside the hot loops
                         cap = max(2 * cap, k + cnt)
@@ -133,11 +165,7 @@ if _HAVE_NUMBA:
             for s in range(bounds[c], bounds[c + 1], block):
                 e = min(bounds[c + 1], s + block)
                 for b in range(B):
-                    _block_dist(AT, Q, b, s, e, buf)
-                    cnt = 0
-                    for j in range(e - s):
-                        cnt += buf[j] <= d
-                    counts[b, c] += cnt
+                    counts[b, c] += _block_dist(AT, Q[b], s, e, buf, d)
         return counts
 
     @njit(cache=True, parallel=True)
@@ -150,7 +178,7 @@ if _HAVE_NUMBA:
             for s in range(bounds[c], bounds[c + 1], block):
                 e = min(bounds[c + 1], s + block)
                 for b in range(B):
-                    _block_dist(AT, Q, b, s, e, buf)
+                    _block_dist(AT, Q[b], s, e, buf, d)
                     p = pos[b]
                     for j in range(e - s):
                         if buf[j] <= d:
@@ -180,7 +208,7 @@ def scan_within_radius(
     *,
     backend: Literal["auto", "numba", "numpy"] = "auto",
     threads: int | None = None,
-    block: int = 4096,
+    block: int = 2048,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Indices of the packed ``neurons`` within Hamming distance ``d`` of each query.
 
