@@ -182,12 +182,12 @@ class BetaFit:
         The window ``(lo, hi)`` of distances actually requested (inclusive).
     r : int, float or None
         Neuron count (``None``: one neuron per address).
-    dv, x, log_intersection : ndarray
-        The fitted points: distances, cosines and :math:`\log I`.
-    residuals : ndarray
-        ``log_intersection - (beta * x + intercept)``.
-    dropped_dv : ndarray
-        Distances in the window where the intersection is 0 (left out of the fit).
+    dv, x, log_intersection
+        The fitted points (numpy arrays): distances, cosines and :math:`\log I`.
+    residuals, dropped_dv
+        Numpy arrays: the residuals ``log_intersection - (beta * x + intercept)``,
+        and the distances in the window where the intersection is 0 (left out
+        of the fit).
     """
 
     beta: float
@@ -484,7 +484,7 @@ class SoftmaxBetaFit:
         Dimension and radius.
     space : str
         ``"binary"`` or ``"continuous"``.
-    x, target, fitted : ndarray
+    x, target, fitted
         Cosines of ``dv = 0..n``, the normalised intersection and the fitted
         softmax weights.
     """
@@ -722,7 +722,10 @@ def beta_curve(
 
     Notes
     -----
-    The curve is cached per argument set. It falls with :math:`d` overall but
+    The curve is cached per argument set. For ``space="continuous"`` its first
+    computation needs one quadrature per fitted point (about :math:`n^2/8` of
+    them with the within-radius window: seconds at :math:`n=1000`). It falls
+    with :math:`d` overall but
     is not monotone everywhere: with the within-radius window and OLS at
     :math:`n=64`, :math:`d=4` has a slightly larger β than :math:`d=3`
     (the staircase of paired intersections).
@@ -975,6 +978,9 @@ def _cli_radius(argv: Sequence[str]) -> int:
     print(f"n = {n}, beta = {beta:g} ({args.space}, window {args.window}, estimator {args.estimator})")
     print(f"radius d = {d} (its beta = {bd:.4f}), space fraction p(d) = {space_fraction(n, d):.4g}")
     radii, betas = beta_curve(n, space=args.space, window=args.window, estimator=args.estimator)
+    if not betas.min() <= beta <= betas.max():
+        print(f"note: beta is outside the attainable range [{betas.min():.4g}, {betas.max():.4g}]; "
+              "clipped to the nearest end")
     i = int(np.flatnonzero(radii == d)[0])
     nb = [f"d = {radii[j]}: beta = {betas[j]:.4f}" for j in (i - 1, i + 1) if 0 <= j < radii.size]
     if nb:

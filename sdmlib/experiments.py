@@ -750,7 +750,7 @@ _FULL: dict[str, RecallProtocol] = {
     ),
     "E2": RecallProtocol(
         name="E2", scale="full", title="random patterns", data="random", n=1000, m=1024, r=10**6,
-        models=_BINARY_AND_CONTINUOUS, levels=(0, 75, 150, 225, 300, 375), fractions=PAPER_FRACTIONS,
+        models=_BINARY_AND_CONTINUOUS[:7], levels=(0, 75, 150, 225, 300, 375), fractions=PAPER_FRACTIONS,
     ),
     "E3": RecallProtocol(
         name="E3", scale="full", title="neuron- vs pattern-based SDM", data="random", n=64, m=1024, r=10**5,

@@ -14,7 +14,7 @@ For layer :math:`l`, head :math:`h` and query position :math:`T` the softmax inp
     \\qquad
     \\beta^{\\text{eff}}_{l,h} = \\max_{t\\ \\text{visible to}\\ T} s_{l,h,T,t},
 
-the largest score of the query over the keys it sees (Bricken & Pehlevan 2021, section 5).
+the largest score of the query over the keys it sees (Bricken & Pehlevan 2021).
 
 torch and transformers are imported only inside the functions that need them, so
 ``import sdmlib.probe`` is cheap and works without the ``ml`` extra (the SDM comparison, the
@@ -51,7 +51,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -313,7 +313,7 @@ def _apply_rope(x, cos, sin):
 
 
 @contextlib.contextmanager
-def attention_hooks(model) -> Iterator[dict[int, dict[str, Any]]]:
+def attention_hooks(model) -> Iterator[Mapping[int, dict[str, Any]]]:
     """Register the capture hooks for the duration of a ``with`` block.
 
     Inside the block every forward pass fills ``store[layer] = {"q", "k", "v"}``: torch tensors of
@@ -328,13 +328,14 @@ def attention_hooks(model) -> Iterator[dict[int, dict[str, Any]]]:
 
     Yields
     ------
-    dict
-        The store, filled by each forward pass (a later pass overwrites an earlier one).
+    Mapping
+        The store, layer index -> ``{"q", "k", "v"}``, filled by each forward pass (a later pass
+        overwrites an earlier one).
     """
     spec = _spec(model)
     attn = _layers(model, spec.family)
     raw: dict[int, dict[str, Any]] = {}
-    store: dict[int, dict[str, Any]] = _LazyStore(raw, spec)
+    store = _LazyStore(raw, spec)
     rope: dict[str, Any] = {}
     handles = []
     H, dh = spec.n_heads, spec.d_head
@@ -374,11 +375,10 @@ def attention_hooks(model) -> Iterator[dict[int, dict[str, Any]]]:
             h.remove()
 
 
-class _LazyStore(dict):
-    """Store whose entries are assembled (RoPE, GQA repeat) on first access."""
+class _LazyStore(Mapping):
+    """Read-only view of the hooks' raw outputs; each access assembles an entry (RoPE, GQA repeat)."""
 
     def __init__(self, raw, spec):
-        super().__init__()
         self._raw, self._spec, self.rope = raw, spec, {}
 
     def _assemble(self, i):
@@ -396,23 +396,11 @@ class _LazyStore(dict):
     def __getitem__(self, i):
         return self._assemble(i)
 
-    def __contains__(self, i):
-        return i in self._raw
-
     def __len__(self):
         return len(self._raw)
 
     def __iter__(self):
         return iter(sorted(self._raw))
-
-    def keys(self):
-        return sorted(self._raw)
-
-    def items(self):
-        return [(i, self[i]) for i in sorted(self._raw)]
-
-    def values(self):
-        return [self[i] for i in sorted(self._raw)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +459,6 @@ class TextCapture:
     family: str
     n_kv_heads: int
     max_abs_diff: float = float("nan")
-    meta: dict = field(default_factory=dict)
 
     @property
     def n_layers(self) -> int:

@@ -288,8 +288,9 @@ def test_simulated_read_variance_follows_binomial_model(simulation):
 
 def test_simulated_one_step_map_follows_exact_model():
     # a real neuron SDM, read once from noisy queries: mean new distance vs the exact per-bit model
-    for n, d, m, r, xs, seed in [(100, 38, 300, 10_000, [10, 20, 30], 3), (64, 24, 200, 3000, [4, 12, 20], 4)]:
-        out = cap.simulate_convergence(n, d, m, r, xs, trials=40, rng=seed)
+    for n, d, m, r, xs, seed, trials in [(100, 38, 300, 10_000, [10, 20, 30], 3, 20),
+                                         (64, 24, 200, 3000, [4, 12, 20], 4, 40)]:
+        out = cap.simulate_convergence(n, d, m, r, xs, trials=trials, rng=seed)
         mean, se = out.mean(0), out.std(0, ddof=1) / math.sqrt(out.shape[0])
         model = cap.convergence_map(n, d, m, r, xs, method="exact")
         assert np.all(np.abs(mean - model) < 4 * se), (mean, model, se)

@@ -405,3 +405,16 @@ def test_cap_is_larger_than_binary_tail():
 def test_bad_input_raises(call, exc):
     with pytest.raises(exc):
         call()
+
+
+@pytest.mark.parametrize("n,d", [(3, 1), (16, 4), (64, 11), (64, 40), (1000, 451), (10_000, 4_700)])
+def test_cap_fast_quadrature_matches_adaptive_route(n, d):
+    # the vectorised Gauss-Laguerre path against scipy's adaptive quad, point by point
+    from sdmlib import geometry as geo
+
+    x = np.concatenate([1 - 2 * np.arange(0, n + 1, max(1, n // 150)) / n, np.linspace(-1, 1, 41)])
+    fast = cap_intersection(n, d, x, r=1, log=True)
+    slow = np.array([geo._log_cap_intersection_fraction(n, d, float(v)) for v in x])
+    finite = np.isfinite(slow)
+    assert np.array_equal(finite, np.isfinite(fast))
+    assert np.max(np.abs(fast[finite] - slow[finite])) < 1e-10

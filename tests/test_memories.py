@@ -510,3 +510,31 @@ def test_every_model_reads_and_retrieves_with_one_protocol():
         assert res.outputs.shape == (4, 64) and res.steps.shape == (4,)
         assert res.outputs.dtype == (np.uint8 if mem.binary else np.float64)
         assert repr(mem).startswith(type(mem).__name__)
+
+
+# --------------------------------------------------------------------------- yardsticks
+def test_faiss_range_search_needs_d_plus_one():
+    """faiss keeps distances strictly below its radius; with d + 1 it equals the inclusive scan."""
+    pytest.importorskip("faiss")
+    from sdmlib.memories.benchmark import faiss_range_search, random_packed
+
+    rng = np.random.default_rng(SEED + 16)
+    A = random_packed(20000, 128, rng)
+    q = pack_bits(rng.integers(0, 2, size=(1, 128), dtype=np.uint8))
+    d = 52
+    _, ours = scan_within_radius(A, q, d, backend="numpy")
+    via_faiss, index = faiss_range_search(A, q, 128, d)
+    assert np.array_equal(ours, via_faiss)
+    dist = (unpack_bits(np.ascontiguousarray(A), 128) != unpack_bits(q, 128)).sum(axis=1)
+    assert np.array_equal(ours, np.flatnonzero(dist <= d))
+    assert (dist == d).any()  # the boundary is exercised: radius d alone would miss these
+
+
+def test_benchmark_rows_agree_and_are_complete():
+    from sdmlib.memories.benchmark import benchmark_scan
+
+    rows = benchmark_scan(128, 3000, repeats=1, r_dense=1000, include=("numba", "numpy", "dense", "floor"))
+    methods = {row["method"] for row in rows}
+    assert {"numpy", "dense cdist (original)"} <= methods
+    assert all(row["seconds"] > 0 for row in rows)
+    assert len({row["active"] for row in rows if row["method"] != "floor"}) == 1

@@ -113,6 +113,30 @@ def test_captured_qk_reproduce_model_attention(captures, token_texts, name):
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
+def _other(kind):
+    torch.manual_seed(6)
+    if kind == "roberta":
+        cfg = transformers.RobertaConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                         intermediate_size=128, vocab_size=1000,
+                                         max_position_embeddings=130, initializer_range=0.2)
+        return _eager(transformers.RobertaModel(cfg, add_pooling_layer=False)), False
+    common = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
+                  intermediate_size=128, vocab_size=1000, max_position_embeddings=128,
+                  initializer_range=0.2, rope_theta=100.0)
+    if kind == "mistral":
+        return _eager(transformers.MistralModel(transformers.MistralConfig(sliding_window=None, **common))), True
+    return _eager(transformers.Qwen2Model(transformers.Qwen2Config(**common))), True
+
+
+@pytest.mark.parametrize("kind", ["roberta", "mistral", "qwen2"])
+def test_other_supported_types_reproduce_their_attention(token_texts, kind):
+    model, causal = _other(kind)
+    for cap in probe.capture_attention(model, None, token_texts, batch_size=2):
+        assert cap.max_abs_diff <= 1e-5 and cap.attentions.max() > 0.5
+        ref = _softmax_reference(cap.q[1], cap.k[1], 0.25, causal)
+        np.testing.assert_allclose(ref, cap.attentions[1], atol=1e-5, rtol=0)
+
+
 def test_padding_is_masked_batch_size_does_not_matter(models, captures, token_texts, name):
     single = probe.capture_attention(models[name], None, token_texts, batch_size=1)
     for a, b in zip(single, captures[name]):
@@ -456,3 +480,21 @@ def test_load_model_from_a_local_folder(tmp_path):
     df = probe.effective_betas(caps)
     # causal model, last token: it sees every key, its own included
     assert (df.n_keys == df.n_tokens).all() and (df.query_pos == df.n_tokens - 1).all()
+
+
+def test_attention_hooks_store_per_layer_b_h_t_dhead_and_are_removed(models):
+    model = models["llama"]
+    ids = torch.tensor([[5, 6, 7, 8, 9], [9, 8, 7, 6, 5]])
+    with torch.no_grad():  # transformers installs its own output-recording hooks on first use
+        model(input_ids=ids, output_attentions=True)
+    before = sum(len(m._forward_hooks) for m in model.modules())
+    with probe.attention_hooks(model) as store, torch.no_grad():
+        assert sum(len(m._forward_hooks) for m in model.modules()) == before + 2 * 3 + 1
+        out = model(input_ids=ids, output_attentions=True)
+        assert sorted(store) == [0, 1]
+        for i in range(2):
+            assert all(store[i][k].shape == (2, 4, 5, 16) for k in "qkv")
+            s = store[i]["q"].double() @ store[i]["k"].double().transpose(-1, -2) * 0.25
+            s = s.masked_fill(~torch.ones(5, 5, dtype=torch.bool).tril(), float("-inf"))
+            assert torch.allclose(s.softmax(-1), out.attentions[i].double(), atol=1e-5)
+    assert sum(len(m._forward_hooks) for m in model.modules()) == before

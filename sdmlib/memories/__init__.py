@@ -4,16 +4,13 @@ The protocol
 ------------
 Every memory is a small class, constructed with keyword parameters only:
 
-=========================  ==========================================================  ==========
-class                      constructor                                                 data
-=========================  ==========================================================  ==========
-`NeuronSDM`                ``n, d, r, seed, on_empty, backend, threads``               {0,1}
-`PatternSDM`               ``n, d, r=None, stochastic=None, seed, on_empty``           {0,1}
-`ContinuousSDM`            ``n, d, r=None, intersection="cap", stochastic, seed, ...`` real
-`SDMAttention`             ``n, d | beta, space="continuous", fit, estimator, window``  either
-`TransformerAttention`     ``n, space="continuous"`` (β = 1/√n)                        either
-`Hopfield`                 ``n``                                                       {0,1}
-=========================  ==========================================================  ==========
+* `NeuronSDM` ``(n, d, r, seed, on_empty, backend, threads)``: {0,1} data, ``r`` real neurons.
+* `PatternSDM` ``(n, d, r=None, stochastic=None, seed, on_empty)``: {0,1} data.
+* `ContinuousSDM` ``(n, d, r=None, intersection="cap", stochastic=None, seed, on_empty)``:
+  real data.
+* `SDMAttention` ``(n, d or beta, space="continuous", fit, estimator, window)``: either.
+* `TransformerAttention` ``(n, space="continuous")``, β = 1/√n: either.
+* `Hopfield` ``(n)``: {0,1} data.
 
 * ``r=None`` means a neuron at every address (``r = 2**n``), as everywhere in
   `sdmlib`. For the pattern-based models a finite ``r`` switches on stochastic

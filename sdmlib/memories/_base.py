@@ -5,7 +5,6 @@ See :mod:`sdmlib.memories` for the protocol description.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -18,22 +17,27 @@ __all__ = ["ReadResult", "RetrieveResult", "AssociativeMemory", "ON_EMPTY_CHOICE
 ON_EMPTY_CHOICES = ("keep", "zero", "original")
 
 
-@dataclass(frozen=True)
 class ReadResult:
     """Result of one batched read.
 
     Attributes
     ----------
-    outputs : ndarray
-        The updated queries, ``(B, n_out)`` (or ``(n_out,)`` for a single query).
-        ``uint8`` {0,1} for binary memories, ``float64`` for continuous ones.
-    empty : ndarray of bool
-        ``True`` where nothing was in range (no active neuron that holds a
-        write, or every pattern weight zero), so the ``on_empty`` rule was applied.
+    outputs
+        The updated queries, an array ``(B, n_out)`` (or ``(n_out,)`` for a single
+        query): ``uint8`` {0,1} for binary memories, ``float64`` for continuous ones.
+    empty
+        Boolean array, ``True`` where nothing was in range (no active neuron that
+        holds a write, or every pattern weight zero), so the ``on_empty`` rule was applied.
     """
 
-    outputs: np.ndarray
-    empty: np.ndarray
+    __slots__ = ("outputs", "empty")
+
+    def __init__(self, outputs, empty) -> None:
+        self.outputs = outputs
+        self.empty = empty
+
+    def __repr__(self) -> str:
+        return f"ReadResult(outputs shape {np.shape(self.outputs)}, n_empty={self.n_empty})"
 
     @property
     def n_empty(self) -> int:
@@ -41,28 +45,38 @@ class ReadResult:
         return int(np.count_nonzero(self.empty))
 
 
-@dataclass(frozen=True)
 class RetrieveResult:
     """Result of iterating reads to convergence (`AssociativeMemory.retrieve`).
 
     Attributes
     ----------
-    outputs : ndarray
+    outputs
         The final queries (renormalised to unit length for continuous memories
         when ``renormalize=True``).
-    steps : ndarray of int64
-        Number of reads performed on each query. A query that is already a
-        fixed point takes 1 step (the read that shows it does not move).
-    converged : ndarray of bool
-        ``True`` where the last read left the query unchanged (within ``tol``).
-    empty_reads : ndarray of int64
-        Number of the query's reads that found nothing in range.
+    steps
+        ``int64`` array: number of reads performed on each query. A query that is
+        already a fixed point takes 1 step (the read that shows it does not move).
+    converged
+        Boolean array, ``True`` where the last read left the query unchanged
+        (within ``tol``).
+    empty_reads
+        ``int64`` array: number of the query's reads that found nothing in range.
     """
 
-    outputs: np.ndarray
-    steps: np.ndarray
-    converged: np.ndarray
-    empty_reads: np.ndarray
+    __slots__ = ("outputs", "steps", "converged", "empty_reads")
+
+    def __init__(self, outputs, steps, converged, empty_reads) -> None:
+        self.outputs = outputs
+        self.steps = steps
+        self.converged = converged
+        self.empty_reads = empty_reads
+
+    def __repr__(self) -> str:
+        return (
+            f"RetrieveResult(outputs shape {np.shape(self.outputs)}, mean steps "
+            f"{float(np.mean(self.steps)):.3g}, converged {int(np.count_nonzero(self.converged))}, "
+            f"n_empty={self.n_empty})"
+        )
 
     @property
     def n_empty(self) -> int:

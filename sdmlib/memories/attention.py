@@ -5,7 +5,7 @@ r"""Attention as an associative memory: a softmax of cosine similarities.
           x_\mu = 1 - 2d_H(\xi, p_a^\mu)/n \ \ (\text{binary, then } \xi'\ \text{thresholded at } \tfrac12).
 
 `SDMAttention` takes β from the SDM radius it approximates (fitted by
-:func:`sdmlib.beta.fit_beta`) or as given; `TransformerAttention` uses the
+``sdmlib.beta.fit_beta``) or as given; `TransformerAttention` uses the
 Transformer's :math:`\beta = 1/\sqrt n` on unit vectors.
 """
 
@@ -51,8 +51,8 @@ class SDMAttention(AssociativeMemory):
 
     Attributes
     ----------
-    beta : float
-        The β in use.
+    beta
+        The β in use (a float).
 
     Examples
     --------

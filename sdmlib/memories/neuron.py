@@ -33,7 +33,7 @@ __all__ = ["NeuronSDM", "COUNTER_DTYPE"]
 #: dtype of the neuron counters. A counter changes by at most 1 per stored
 #: pattern, so it cannot overflow before 2**31 - 1 patterns have been written;
 #: `NeuronSDM.write` raises ``OverflowError`` before that limit is crossed.
-COUNTER_DTYPE = np.int32
+COUNTER_DTYPE = np.dtype(np.int32)
 _COUNTER_MAX = int(np.iinfo(COUNTER_DTYPE).max)
 
 #: Largest n for which ``r=None`` (a neuron at every one of the 2**n addresses) is allowed.
@@ -67,10 +67,11 @@ class NeuronSDM(AssociativeMemory):
 
     Attributes
     ----------
-    addresses : ndarray of uint64, shape (r, ceil(n/64))
-        The packed neuron addresses (`sdmlib.hamming.pack_bits` layout), stored
-        word-major (Fortran order) for the scan.
-    touched : int
+    addresses
+        The packed neuron addresses, ``uint64`` of shape ``(r, ceil(n/64))`` in
+        the `sdmlib.hamming.pack_bits` layout, stored word-major (Fortran order)
+        for the scan.
+    touched
         Number of neurons that hold at least one write (only those have counter
         rows: the counters are stored sparsely).
 
@@ -159,7 +160,7 @@ class NeuronSDM(AssociativeMemory):
         m = addresses.shape[0]
         if self.m + m > _COUNTER_MAX:
             raise OverflowError(
-                f"NeuronSDM counters are {np.dtype(COUNTER_DTYPE).name}: at most {_COUNTER_MAX} patterns "
+                f"NeuronSDM counters are {COUNTER_DTYPE.name}: at most {_COUNTER_MAX} patterns "
                 f"can be written, this write would bring the total to {self.m + m}"
             )
         n_out = pointers.shape[1]

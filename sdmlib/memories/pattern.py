@@ -56,7 +56,7 @@ def binary_log_weight_table(n: int, d: int, r: int | float | None = None) -> np.
     r"""Log expected neurons in the intersection of two circles, for ``dv = 0..n``.
 
     :math:`\log I(d_v) = \log c_{n,d}(d_v) + \log(r/2^n)` from
-    :func:`sdmlib.geometry.log_hamming_ball_intersection`; ``r=None`` means a
+    ``sdmlib.geometry.log_hamming_ball_intersection``; ``r=None`` means a
     neuron at every address (the exact count). Cached per ``(n, d)``.
 
     Examples
@@ -99,7 +99,7 @@ def cap_log_weight_table(n: int, d: int, points: int = CAP_GRID) -> tuple[np.nda
 
     The grid is uniform in the angle between the two centres on ``[0, 2θ)``,
     where ``cos θ = 1 - 2d/n`` is the cap's half-angle; the intersection is
-    empty from ``2θ`` on. Values come from :func:`sdmlib.geometry.cap_intersection`
+    empty from ``2θ`` on. Values come from ``sdmlib.geometry.cap_intersection``
     with ``r=1`` (area fractions); `ContinuousSDM` interpolates them with a cubic
     spline in log space (absolute error of the log weight below about 3e-7 for
     n <= 1000 away from the support's edge, where the weights are negligible).
