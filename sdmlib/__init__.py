@@ -16,3 +16,5 @@ from sdmlib.beta import *  # noqa: E402,F401,F403
 from sdmlib.bounds import *  # noqa: E402,F401,F403
 from sdmlib.capacity import *  # noqa: E402,F401,F403
 from sdmlib.jaeckel import *  # noqa: E402,F401,F403
+from sdmlib.perturb import *  # noqa: E402,F401,F403
+from sdmlib.data import *  # noqa: E402,F401,F403

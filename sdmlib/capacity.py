@@ -585,6 +585,8 @@ def _map_values(n: int, d: int, m: float, log_r: float, variance: str, x: np.nda
 
 
 _EXACT_MAX_GRID = 1 << 22
+_EXHAUSTIVE_RADII = 2048
+_COARSE_RADII = 256
 
 
 def _exact_bit_error(n: int, d: int, m: int, r: int, x: np.ndarray) -> np.ndarray:
@@ -793,8 +795,13 @@ def optimal_radius_critical_distance(
 ) -> Any:
     r"""Radius with the largest :func:`critical_distance`, :math:`d^*_{CD}`.
 
-    Ties go to the smallest radius. ``radii`` defaults to ``0..n//2``. With
-    ``return_all=True`` returns ``(d_star, radii, critical_distances)``.
+    Ties go to the smallest radius. ``radii`` defaults to ``0..n//2``, all evaluated
+    when there are at most 2048 of them. For larger ``n`` the search skips the radii
+    whose circles hold less than one neuron on average (their critical distance is 0)
+    and then refines a grid of at most 256 radii around its best point (coarse to
+    fine; a maximum narrower than the first grid step could be missed). With
+    ``return_all=True`` returns ``(d_star, radii, critical_distances)`` for the radii
+    evaluated.
 
     Examples
     --------
@@ -802,8 +809,34 @@ def optimal_radius_critical_distance(
     15
     """
     n = _check_n(n)
-    rad = np.arange(n // 2 + 1) if radii is None else np.atleast_1d(check_int_array("radii", radii, lo=0, hi=n))
-    cds = np.array([critical_distance(n, int(d), m, r, variance, convention, method) for d in rad], dtype=float)
+
+    def cd_of(d: int) -> float:
+        return float(critical_distance(n, int(d), m, r, variance, convention, method))
+
+    if radii is not None or n // 2 + 1 <= _EXHAUSTIVE_RADII:
+        rad = np.arange(n // 2 + 1) if radii is None else np.atleast_1d(check_int_array("radii", radii, lo=0, hi=n))
+        cds = np.array([cd_of(d) for d in rad], dtype=float)
+    else:
+        # below the one-neuron radius (r p(d) < 1) every read of a bit is wrong with
+        # probability > Phi(-1), so the critical distance is 0: search d_lo..n//2 only,
+        # coarse to fine when that range is still long
+        lo = min(radius_for_one_neuron(n, r) if _log_r(n, r) >= 0 else n // 2, n // 2)
+        seen: dict[int, float] = {}
+        step = max(1, -(-(n // 2 - lo + 1) // _COARSE_RADII))
+        window = range(lo, n // 2 + 1, step)
+        while True:
+            for d in window:
+                if d not in seen:
+                    seen[d] = cd_of(d)
+            if step == 1:
+                break
+            best_d = max(seen, key=lambda k: (seen[k], -k))
+            if seen[best_d] == 0.0:  # nothing found on the grid: look around the SNR optimum
+                best_d = min(max(optimal_radius_snr(n, m, r), lo), n // 2)
+            step = max(1, step // 4)
+            window = range(max(lo, best_d - 4 * step), min(n // 2, best_d + 4 * step) + 1, step)
+        rad = np.array(sorted(seen))
+        cds = np.array([seen[d] for d in rad], dtype=float)
     best = int(rad[int(np.argmax(cds))])
     return (best, rad, cds) if return_all else best
 
@@ -901,15 +934,11 @@ def radius_for_one_neuron(n: int, r: Any, method: str = "exact") -> Any:
 class ReadSimulation:
     """Per-epoch statistics of simulated reads (see :func:`simulate_read_sums`).
 
-    Attributes
-    ----------
-    dv : ndarray, shape (k,)
-        Query distances.
-    target_counts : ndarray, shape (epochs, k)
-        Neurons shared by the query's and the target's circles.
-    bit_mean, bit_second : ndarray, shape (epochs, k)
-        Per epoch, mean over the ``n`` bits of :math:`S_i b_{t,i}` and of its square, where
-        :math:`S_i` is the per-bit read sum and :math:`b_t` the target's ±1 bits.
+    Fields: ``dv`` (query distances, shape ``(k,)``); ``target_counts`` (neurons shared by
+    the query's and the target's circles, shape ``(epochs, k)``); ``bit_mean`` and
+    ``bit_second`` (per epoch, the mean over the ``n`` bits of :math:`S_i b_{t,i}` and of
+    its square, where :math:`S_i` is the per-bit read sum and :math:`b_t` the target's
+    ±1 bits, shape ``(epochs, k)``).
     """
 
     dv: np.ndarray
@@ -1140,3 +1169,52 @@ def simulated_critical_distance(
     if f == 0:
         return 0.0, frac
     return float(f - 1 + (frac[f - 1] - level) / (frac[f - 1] - frac[f])), frac
+
+
+# ----------------------------------------------------------------------------------------------
+# command line: python -m sdmlib radii --n 64 --m 1024 --r 2**64
+# ----------------------------------------------------------------------------------------------
+def _parse_r(text: str) -> Any:
+    """``None``/``2**n``-style/int/float text -> r (``2**k`` and ``a**b`` are evaluated exactly)."""
+    t = text.strip().lower()
+    if t in ("none", "all", "2**n"):
+        return None
+    if "**" in t:
+        base, _, exp = t.partition("**")
+        return int(base) ** int(exp)
+    try:
+        return int(t)
+    except ValueError:
+        return float(t)
+
+
+def cli_main(command: str, argv: list[str]) -> int:
+    """``python -m sdmlib radii``: the three optimal radii (SNR, memory, critical distance)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m sdmlib {command}",
+        description="Optimal SDM radii: d*_SNR, d*_Mem (Cardano) and d*_CD (reconstructed map).",
+    )
+    parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
+    parser.add_argument("--m", type=float, default=1024, help="stored patterns (default 1024)")
+    parser.add_argument("--r", default="2**n", help="neurons: an int, a float, a**b, or 2**n (default)")
+    parser.add_argument("--P", type=float, default=0.5, help="retrieval probability for d*_Mem (default 0.5)")
+    parser.add_argument("--no-cd", action="store_true", help="skip the critical distance (slow for large n)")
+    args = parser.parse_args(argv)
+    try:
+        r = _parse_r(args.r)
+        n = _check_n(args.n)
+        d_snr = optimal_radius_snr(n, args.m, r)
+        d_mem = optimal_radius_memory(n, r, args.P)
+        print(f"n={n} m={args.m:g} r={'2**n' if r is None else r} P={args.P:g}")
+        print(f"d*_SNR = {d_snr}  (p* = {optimal_fraction_snr(n, args.m, r):.4e})")
+        print(f"d*_Mem = {d_mem}  (p* = {optimal_fraction_memory(n, r, args.P):.4e})")
+        if not args.no_cd:
+            d_cd, _, cds = optimal_radius_critical_distance(n, args.m, r, convention="interpolated", return_all=True)
+            print(f"d*_CD  = {d_cd}  (critical distance {cds.max():.2f} bits, interpolated crossing)")
+    except (ValueError, TypeError, OverflowError) as exc:
+        print(f"sdmlib {command}: {exc}", file=sys.stderr)
+        return 2
+    return 0

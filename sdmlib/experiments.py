@@ -19,7 +19,7 @@ The unprocessed noisy query scores exactly :math:`1-2h/n_\text{base}` (the
 :class:`pandas.DataFrame` with one row per (model, radius ``d``, perturbation
 ``h``, seed). `RecallProtocol` holds the configuration of one protocol and
 `protocol` returns E1--E4 at the paper's scale (``"full"``) or at the book's
-scale (``"reduced"``); `run_protocol` runs one. The command line
+scale (``"reduced"``); `run_recall_protocol` runs one. The command line
 ``python -m sdmlib recall`` runs a protocol and writes the table as CSV.
 
 Seeds
@@ -78,26 +78,26 @@ __all__ = [
     "RESULT_COLUMNS",
     "ModelSpec",
     "RecallProtocol",
-    "PROTOCOLS",
-    "MODEL_NAMES",
-    "MODEL_DESCRIPTIONS",
-    "PAPER_FRACTIONS",
+    "RECALL_PROTOCOLS",
+    "RECALL_MODELS",
+    "RECALL_MODEL_DESCRIPTIONS",
+    "EXPERIMENT_FRACTIONS",
     "baseline_recall",
     "recall_score",
     "model_spec",
     "recall_curves",
     "summarize_recall",
-    "protocol",
-    "protocol_radii",
-    "run_protocol",
+    "recall_protocol",
+    "recall_protocol_radii",
+    "run_recall_protocol",
 ]
 
 Space = Literal["binary", "continuous"]
 
 #: Columns of the table returned by `recall_curves` (in this order), then the
-#: configuration columns that `run_protocol` appends.
+#: configuration columns that `run_recall_protocol` appends.
 RESULT_COLUMNS: tuple[str, ...] = (
-    "model",  # model label (see MODEL_NAMES)
+    "model",  # model label (see RECALL_MODELS)
     "space",  # "binary" or "continuous": which vectors and which score
     "d",  # Hamming radius (<NA> for models without one)
     "r",  # number of neurons (float; 2**n for r=None; NaN where there are none)
@@ -228,7 +228,7 @@ def _r_value(r: Any, n: int) -> float:
 
 
 #: Labels of the standard models that `model_spec` can build.
-MODEL_NAMES: tuple[str, ...] = (
+RECALL_MODELS: tuple[str, ...] = (
     "neuron_sdm",
     "pattern_sdm",
     "pattern_sdm_finite",
@@ -261,7 +261,7 @@ _MODELS: dict[str, tuple[str, Space, bool, str, dict[str, Any]]] = {
 }
 
 #: One-line description of each standard model (for legends and tables).
-MODEL_DESCRIPTIONS: dict[str, str] = {
+RECALL_MODEL_DESCRIPTIONS: dict[str, str] = {
     "neuron_sdm": "neuron-based SDM (r random neurons)",
     "pattern_sdm": "pattern-based SDM, expected counts (a neuron at every address)",
     "pattern_sdm_finite": "pattern-based SDM, r neurons (stochastic counts)",
@@ -284,12 +284,12 @@ def model_spec(
     estimator: str = "as-published",
     on_empty: str = "keep",
 ) -> ModelSpec:
-    """A standard model of the paper by its table label (see `MODEL_NAMES`).
+    """A standard model of the paper by its table label (see `RECALL_MODELS`).
 
     Parameters
     ----------
     name : str
-        One of `MODEL_NAMES` (`MODEL_DESCRIPTIONS` says what each is).
+        One of `RECALL_MODELS` (`RECALL_MODEL_DESCRIPTIONS` says what each is).
     n : int
         Dimension of the stored vectors.
     r : int, float or None
@@ -317,7 +317,7 @@ def model_spec(
     >>> type(mem).__name__, mem.stochastic
     ('PatternSDM', True)
     """
-    check_choice("name", name, MODEL_NAMES)
+    check_choice("name", name, RECALL_MODELS)
     n = check_int("n", n, lo=1)
     check_choice("estimator", estimator, ("as-published", "ols"))
     check_choice("on_empty", on_empty, ("keep", "original"))
@@ -391,6 +391,7 @@ def recall_curves(
     n_queries: int | None = None,
     max_steps: int = 100,
     tol: float | None = None,
+    convergence: str = "per-query",
     no_closer: bool = True,
     progress: bool | None = None,
 ) -> pd.DataFrame:
@@ -429,6 +430,11 @@ def recall_curves(
         Cap on the update steps of `retrieve` (100 in the paper).
     tol : float or None
         Convergence tolerance passed to `retrieve` (``None``: the memory's default).
+    convergence : {"per-query", "original"}
+        Convergence rule of `retrieve`: each query stops when it no longer
+        changes (binary) or moves by less than ``1 - cos < 1e-9`` (continuous),
+        or the original's batch-global test (continuous: no entry of any query
+        moved by more than 0.05, which often stops after one step).
     no_closer : bool
         Require that every noisy query is still nearest to its own target
         (regenerating the batch as `sdmlib.perturb` documents).
@@ -444,7 +450,7 @@ def recall_curves(
 
     See Also
     --------
-    run_protocol : the paper's protocols E1--E4.
+    run_recall_protocol : the paper's protocols E1--E4.
     summarize_recall : means and error bars over seeds.
     """
     import pandas as pd
@@ -474,6 +480,7 @@ def recall_curves(
     max_steps = check_int("max_steps", max_steps, lo=1)
     if tol is not None:
         tol = check_real("tol", tol, lo=0.0)
+    check_choice("convergence", convergence, ("per-query", "original"))
 
     from sdmlib import perturb as _perturb
 
@@ -514,7 +521,7 @@ def recall_curves(
                             if key not in memories:
                                 memories[key] = _build_and_write(spec, n_base, d, seed, stores[spec.space])
                             mem = memories[key]
-                            result = mem.retrieve(queries[spec.space], max_steps=max_steps, tol=tol)
+                            result = mem.retrieve(queries[spec.space], max_steps=max_steps, tol=tol, convergence=convergence)
                             out, steps, empty, converged = _unpack_retrieval(result, len(q_idx))
                             score = recall_score(out, stores[spec.space][q_idx], spec.space)
                             acc.setdefault((spec.name, d, h), []).append((score, steps, empty, converged))
@@ -651,7 +658,7 @@ def summarize_recall(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 #: The experiments' target space fractions (their radii for n = 64 are 5, 9, 11, 15, 19, 27).
-PAPER_FRACTIONS: tuple[float, ...] = (1e-13, 1e-9, 1e-8, 7e-6, 3.68e-4, 0.1)
+EXPERIMENT_FRACTIONS: tuple[float, ...] = (1e-13, 1e-9, 1e-8, 7e-6, 3.68e-4, 0.1)
 
 
 @dataclass(frozen=True)
@@ -676,11 +683,11 @@ class RecallProtocol:
     r : int or None
         Neurons of the finite-neuron models (``None``: one at every address).
     models : tuple of str
-        Table labels (`MODEL_NAMES`).
+        Table labels (`RECALL_MODELS`).
     levels : tuple of int
         Perturbation sizes ``h`` in Hamming units of ``n``.
     radii : tuple of int
-        Hamming radii; empty means: from ``fractions`` (`protocol_radii`).
+        Hamming radii; empty means: from ``fractions`` (`recall_protocol_radii`).
     fractions : tuple of float
         Target space fractions that define the radii, ``d(p)``.
     n_datasets : int
@@ -694,6 +701,8 @@ class RecallProtocol:
         Regenerate perturbations until the target is still the nearest pattern.
     max_steps : int
         Cap on the update steps.
+    convergence : {"per-query", "original"}
+        Convergence rule (see `recall_curves`).
     estimator : str
         β estimator of the attention models (``"as-published"`` or ``"ols"``).
     on_empty : {"keep", "original"}
@@ -718,6 +727,7 @@ class RecallProtocol:
     n_queries: int | None = None
     no_closer: bool = True
     max_steps: int = 100
+    convergence: str = "per-query"
     estimator: str = "as-published"
     on_empty: str = "keep"
 
@@ -750,7 +760,7 @@ _FULL: dict[str, RecallProtocol] = {
     ),
     "E2": RecallProtocol(
         name="E2", scale="full", title="random patterns", data="random", n=1000, m=1024, r=10**6,
-        models=_BINARY_AND_CONTINUOUS[:7], levels=(0, 75, 150, 225, 300, 375), fractions=PAPER_FRACTIONS,
+        models=_BINARY_AND_CONTINUOUS[:7], levels=(0, 75, 150, 225, 300, 375), fractions=EXPERIMENT_FRACTIONS,
     ),
     "E3": RecallProtocol(
         name="E3", scale="full", title="neuron- vs pattern-based SDM", data="random", n=64, m=1024, r=10**5,
@@ -766,20 +776,20 @@ _FULL: dict[str, RecallProtocol] = {
             "sdm_attention_cfit",
             "transformer_attention",
         ),
-        levels=(0, 50, 100, 150, 200, 250, 300), fractions=PAPER_FRACTIONS, no_closer=False,
+        levels=(0, 50, 100, 150, 200, 250, 300), fractions=EXPERIMENT_FRACTIONS, no_closer=False,
     ),
 }
 
 #: Reduced (book-scale) changes to each full protocol: fewer scored queries per point.
 _REDUCED_CHANGES: dict[str, dict[str, Any]] = {
-    "E1": dict(n_datasets=3, n_repeats=1, n_queries=128),
+    "E1": dict(n_datasets=3, n_repeats=1, n_queries=32),
     "E2": dict(n_datasets=3, n_repeats=1, n_queries=32),
-    "E3": dict(n_datasets=3, n_repeats=1, n_queries=128),
+    "E3": dict(n_datasets=3, n_repeats=1, n_queries=64),
     "E4": dict(n_datasets=3, n_repeats=1, n_queries=32),
 }
 
-#: Every protocol at both scales: ``PROTOCOLS[name][scale]``.
-PROTOCOLS: dict[str, dict[str, RecallProtocol]] = {
+#: Every protocol at both scales: ``RECALL_PROTOCOLS[name][scale]``.
+RECALL_PROTOCOLS: dict[str, dict[str, RecallProtocol]] = {
     name: {"full": full, "reduced": dataclasses.replace(full, scale="reduced", **_REDUCED_CHANGES[name])}
     for name, full in _FULL.items()
 }
@@ -796,7 +806,7 @@ def _validate_protocol(p: RecallProtocol) -> RecallProtocol:
     if not p.models:
         raise ValueError("models must name at least one model")
     for name in p.models:
-        check_choice("models", name, MODEL_NAMES)
+        check_choice("models", name, RECALL_MODELS)
     if len(set(p.models)) != len(p.models):
         raise ValueError(f"models must not repeat a name, got {list(p.models)}")
     if not p.levels:
@@ -818,12 +828,13 @@ def _validate_protocol(p: RecallProtocol) -> RecallProtocol:
     if p.n_queries is not None:
         check_int("n_queries", p.n_queries, lo=1, hi=p.m)
     check_int("max_steps", p.max_steps, lo=1)
+    check_choice("convergence", p.convergence, ("per-query", "original"))
     check_choice("estimator", p.estimator, ("as-published", "ols"))
     check_choice("on_empty", p.on_empty, ("keep", "original"))
     return p
 
 
-def protocol(name: str, scale: str = "reduced", **changes: Any) -> RecallProtocol:
+def recall_protocol(name: str, scale: str = "reduced", **changes: Any) -> RecallProtocol:
     """Protocol ``name`` (``"E1"`` ... ``"E4"``) at ``scale``, with optional changes.
 
     Parameters
@@ -837,19 +848,19 @@ def protocol(name: str, scale: str = "reduced", **changes: Any) -> RecallProtoco
 
     Examples
     --------
-    >>> full, reduced = protocol("E1", "full"), protocol("E1")
+    >>> full, reduced = recall_protocol("E1", "full"), recall_protocol("E1")
     >>> full.queries_per_point, reduced.queries_per_point, full.queries_per_point // reduced.queries_per_point
-    (15360, 384, 40)
-    >>> protocol("E3", "full").r == 10**5 and protocol("E3").models == ("neuron_sdm", "pattern_sdm_finite")
+    (15360, 96, 160)
+    >>> recall_protocol("E3", "full").r == 10**5 and recall_protocol("E3").models == ("neuron_sdm", "pattern_sdm_finite")
     True
     """
-    check_choice("name", name, tuple(PROTOCOLS))
+    check_choice("name", name, tuple(RECALL_PROTOCOLS))
     check_choice("scale", scale, ("full", "reduced"))
-    p = PROTOCOLS[name][scale]
+    p = RECALL_PROTOCOLS[name][scale]
     return p.replace(**changes) if changes else p
 
 
-def protocol_radii(p: RecallProtocol) -> tuple[int, ...]:
+def recall_protocol_radii(p: RecallProtocol) -> tuple[int, ...]:
     """The radii of a protocol: its ``radii``, else ``d(p)`` of its ``fractions`` in dimension ``n``.
 
     ``d(p)`` is the smallest radius whose Hamming ball holds at least the
@@ -880,7 +891,7 @@ def _mnist_batch(m: int, n: int, data_seed: int) -> np.ndarray:
     return sample_rows(x, m, seed=data_seed).astype(np.float64)
 
 
-def run_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = None) -> pd.DataFrame:
+def run_recall_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = None) -> pd.DataFrame:
     """Run one protocol: `recall_curves` with the protocol's models, data and levels.
 
     Parameters
@@ -898,11 +909,11 @@ def run_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = No
         The `recall_curves` table plus configuration columns (``protocol``,
         ``scale``, ``n``, ``m``, ``fraction`` (target space fraction of ``d``,
         where the radii come from fractions), ``estimator``, ``on_empty``,
-        ``max_steps``, ``master_seed``), so that a saved CSV says how it was made.
+        ``max_steps``, ``convergence``, ``master_seed``), so that a saved CSV says how it was made.
     """
     p = _validate_protocol(p)
     seed = check_int("seed", seed, lo=0)
-    radii = protocol_radii(p)
+    radii = recall_protocol_radii(p)
     specs = {
         name: model_spec(name, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty) for name in p.models
     }
@@ -915,6 +926,7 @@ def run_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = No
         n_repeats=p.n_repeats,
         n_queries=p.n_queries,
         max_steps=p.max_steps,
+        convergence=p.convergence,
         no_closer=p.no_closer,
         progress=progress,
     )
@@ -927,6 +939,7 @@ def run_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | None = No
     table["estimator"] = p.estimator
     table["on_empty"] = p.on_empty
     table["max_steps"] = p.max_steps
+    table["convergence"] = p.convergence
     table["master_seed"] = seed
     return table
 
@@ -1004,7 +1017,7 @@ def _build_parser() -> _Parser:
             "python -m sdmlib recall --protocol E3 --on-empty original --radii 15,19 --out e3.csv"
         ),
     )
-    parser.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS), help="which protocol to run")
+    parser.add_argument("--protocol", required=True, choices=sorted(RECALL_PROTOCOLS), help="which protocol to run")
     parser.add_argument("--scale", default="full", choices=("full", "reduced"), help="paper scale (default) or book scale")
     parser.add_argument("--seed", type=int, default=0, help="master seed; data sets use seed, seed+1, ... (default 0)")
     parser.add_argument("--out", default=None, help="CSV file to write (default recall_<protocol>_<scale>_seed<seed>.csv)")
@@ -1016,6 +1029,7 @@ def _build_parser() -> _Parser:
     parser.add_argument("--queries", type=_queries, default=False, help="queried patterns per repeat, or 'all'")
     parser.add_argument("--neurons", type=_neurons, default=False, help="r of the finite-neuron models, or 'all' (r = 2**n)")
     parser.add_argument("--max-steps", type=int, default=None, help="cap on update steps (default 100)")
+    parser.add_argument("--convergence", choices=("per-query", "original"), default=None, help="per-query convergence (default) or the original's batch-global test")
     parser.add_argument("--estimator", choices=("as-published", "ols"), default=None, help="beta estimator of the attention models")
     parser.add_argument("--on-empty", choices=("keep", "original"), default=None, help="reads with nothing in range: keep the query (default) or do what the original did (binary: all-zero)")
     parser.add_argument("--summary", action="store_true", help="print the table pooled over seeds")
@@ -1037,6 +1051,7 @@ def cli_main(command: str, argv: Sequence[str]) -> int:
             ("n_datasets", args.datasets),
             ("n_repeats", args.repeats),
             ("max_steps", args.max_steps),
+            ("convergence", args.convergence),
             ("estimator", args.estimator),
             ("on_empty", args.on_empty),
         ):
@@ -1048,7 +1063,7 @@ def cli_main(command: str, argv: Sequence[str]) -> int:
             changes["r"] = args.neurons
         if args.radii is not None:
             changes["fractions"] = ()
-        p = protocol(args.protocol, args.scale, **changes)
+        p = recall_protocol(args.protocol, args.scale, **changes)
         seed = check_int("seed", args.seed, lo=0)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -1058,9 +1073,9 @@ def cli_main(command: str, argv: Sequence[str]) -> int:
     out = args.out or f"recall_{p.name}_{p.scale}_seed{seed}.csv"
     if args.dry_run:
         print(p)
-        print(f"radii: {protocol_radii(p)}; scored queries per point: {p.queries_per_point}; output: {out}")
+        print(f"radii: {recall_protocol_radii(p)}; scored queries per point: {p.queries_per_point}; output: {out}")
         return 0
-    table = run_protocol(p, seed, progress=False if args.no_progress else None)
+    table = run_recall_protocol(p, seed, progress=False if args.no_progress else None)
     table.to_csv(out, index=False)
     print(f"wrote {len(table)} rows to {out}")
     if args.summary:

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from bisect import bisect_left
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -70,10 +69,6 @@ _LD = np.longdouble
 _LN_2PI = _LD("1.8378770664093454835606594728112352797")
 _LN2 = _LD("0.69314718055994530941723212145817656808")
 _NEG_INF = _LD(-np.inf)
-
-# Below this n the exact-integer routes are used for ball sizes and radii.
-_EXACT_MAX_N = 20_000
-
 
 # ---------------------------------------------------------------------------
 # Validation helpers
@@ -316,8 +311,9 @@ def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
 
     .. math:: d(p) = \min\{k : p(k) \ge p\}
 
-    This is the binomial quantile ``scipy.stats.binom.ppf(p, n, 0.5)``, decided
-    exactly with integers for ``n <= 20000`` (and in log space above). The
+    This is the binomial quantile ``scipy.stats.binom.ppf(p, n, 0.5)``. It is
+    located in log space and, where ``p`` lies within 1e-9 (relative) of a
+    ball fraction, decided with exact integers. The
     realised fraction ``space_fraction(n, d(p))`` is therefore *at least* ``p``.
 
     Parameters
@@ -350,18 +346,23 @@ def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
         if ps.size and ps.min() <= 0:
             raise ValueError(f"p must hold real numbers > 0 and <= 1, got minimum {ps.min()}")
     out = np.empty(ps.size, dtype=np.int64)
-    if n <= _EXACT_MAX_N:
-        sizes = _ball_sizes_exact(n, n)
-        total = 1 << n
-        for i, pv in enumerate(ps):
+    # log-space table of ln p(k), k = 0..n, in long double (absolute error ~1e-15)
+    table = _log_ball_sizes_ld(n, n) - n * _LN2
+    table[-1] = 0
+    lps = np.log(ps.astype(_LD))
+    ks = np.searchsorted(table, lps, side="left")
+    for i, (pv, lp, k) in enumerate(zip(ps, lps, ks)):
+        near = abs(table[k] - lp) < 1e-9 or (k > 0 and abs(table[k - 1] - lp) < 1e-9)
+        if near:
+            # too close to call in floating point: decide with exact integers
             fr = Fraction(float(pv))
-            # smallest k with sizes[k] * den >= num * 2**n
-            target = -(-(fr.numerator * total) // fr.denominator)  # ceil(p * 2**n)
-            out[i] = bisect_left(sizes, target)
-    else:
-        table = (_log_ball_sizes_ld(n, n) - n * _LN2).astype(np.float64)
-        table[-1] = 0.0
-        out[:] = np.searchsorted(table, np.log(ps), side="left")
+            target = -(-(fr.numerator << n) // fr.denominator)  # ceil(p * 2**n)
+            k, term, total = 0, 1, 1
+            while total < target:
+                term = term * (n - k) // (k + 1)
+                total += term
+                k += 1
+        out[i] = k
     return int(out[0]) if scalar else out.reshape(np.shape(p))
 
 

@@ -69,6 +69,18 @@ __all__ = [
     "perturb_to_cosine_torch",
     "fitted_beta",
     "train_projection",
+    "train_projections",
+    "initial_projection",
+    "training_subset",
+    "EvalModel",
+    "evaluation_models",
+    "is_skipped",
+    "max_expected_neurons",
+    "build_memory",
+    "load_images",
+    "projection_filename",
+    "PAPER_R_VALUES",
+    "DATASETS",
     "load_projection",
     "projected_recall",
     "EVAL_ALGORITHMS",
@@ -198,7 +210,7 @@ def perturb_to_cosine_torch(x, cosines, generator):
     True
     """
     torch = _torch()
-    v = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    v = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
     norm = x.norm(dim=1, keepdim=True)
     u = x / norm
     v = v - (v * u).sum(dim=1, keepdim=True) * u
@@ -464,14 +476,87 @@ def train_projection(
     >>> bool(np.array_equal(p.W_k, q.W_k))
     True
     """
+    return train_projections(
+        images, [{"d": d, "seed": seed, "beta": beta}], n=n, epochs=epochs, lr=lr, batch_size=batch_size,
+        perturbation_range=perturbation_range, device=device, beta_estimator=beta_estimator,
+        beta_init_factor=beta_init_factor, dtype=dtype, label=label, progress=progress,
+    )[0]
+
+
+def _resolve_beta(beta: Any, n: int, d: int, estimator: str, factor: float) -> tuple[float, bool, str]:
+    """(initial β, learnt?, mode label) of a training configuration."""
+    if isinstance(beta, str):
+        check_choice("beta", beta, ("learn",))
+        return factor * fitted_beta(n, d, estimator=estimator), True, "learn"
+    if beta is None:
+        return fitted_beta(n, d, estimator=estimator), False, "fitted"
+    return check_real("beta", beta, lo=0.0, lo_open=True), False, "given"
+
+
+def train_projections(
+    images: Any,
+    configs: Sequence[dict],
+    *,
+    n: int = 64,
+    epochs: int = 10,
+    lr: float | None = None,
+    batch_size: int = 128,
+    perturbation_range: tuple[float, float] = (10.0, 100.0),
+    device: str = "cpu",
+    beta_estimator: str = "as-published",
+    beta_init_factor: float = 3.0,
+    dtype: str = "float32",
+    label: str = "",
+    progress: bool = False,
+) -> list[Projection]:
+    """Train several independent projections on the same images at once (stacked).
+
+    Each configuration ``{"d": d, "seed": seed, "beta": None | float | "learn"}``
+    is an independent model with its own initialisation, shuffling,
+    perturbations, β and Adam state -- exactly what :func:`train_projection`
+    would produce for it on the same device (that function is this one with a
+    single configuration). Stacking the models turns many thin matrix products
+    into a few wide ones, which is what makes the full-scale run fast on a GPU.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, n_base)
+    configs : sequence of dict
+        Keys ``d`` (required), ``seed`` (default 0), ``beta`` (default None).
+    n, epochs, lr, batch_size, perturbation_range, device, beta_estimator, beta_init_factor, dtype, label, progress
+        As in :func:`train_projection`, shared by all models. ``lr=None``
+        picks 0.01 if any model learns β, else 0.005.
+
+    Returns
+    -------
+    list of Projection, in the order of ``configs``.
+
+    Notes
+    -----
+    Random draws: the initial :math:`W_k` comes from a CPU generator seeded with
+    the model's seed (identical on every device); shuffling and perturbations
+    come from a generator on the training device seeded with the same seed, so
+    a seed reproduces a run exactly on the same kind of device, and a CPU run
+    does not depend on the other models of the stack.
+
+    Examples
+    --------
+    Two models trained together equal the two trained one by one:
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((24, 20)) + 0.2
+    >>> kw = dict(n=8, epochs=2, lr=0.05, batch_size=8, perturbation_range=(1, 4))
+    >>> both = train_projections(X, [dict(d=3, seed=1, beta=9.0), dict(d=4, seed=2, beta="learn")], **kw)
+    >>> one = train_projection(X, 4, seed=2, beta="learn", **kw)
+    >>> bool(np.allclose(both[1].W_k, one.W_k, atol=1e-5)), round(both[1].beta - one.beta, 4)
+    (True, 0.0)
+    """
     torch = _torch()
     X = _check_images("images", images)
     m, n_base = X.shape
     n = check_int("n", n, lo=2)
-    d = check_int("d", d, lo=2, hi=n // 2)
     epochs = check_int("epochs", epochs, lo=1)
     batch_size = check_int("batch_size", batch_size, lo=1)
-    seed = check_int("seed", seed, lo=0)
     check_choice("beta_estimator", beta_estimator, ("as-published", "ols"))
     check_choice("dtype", dtype, ("float32", "float64"))
     beta_init_factor = check_real("beta_init_factor", beta_init_factor, lo=0.0, lo_open=True)
@@ -479,97 +564,102 @@ def train_projection(
         raise TypeError(f"perturbation_range must be a pair (lo, hi), got {perturbation_range!r}")
     h_lo = check_real("perturbation_range[0]", perturbation_range[0], lo=0.0, hi=float(n_base))
     h_hi = check_real("perturbation_range[1]", perturbation_range[1], lo=h_lo, hi=float(n_base))
-
-    if isinstance(beta, str):
-        check_choice("beta", beta, ("learn",))
-        learn = True
-        beta0 = beta_init_factor * fitted_beta(n, d, estimator=beta_estimator)
-    elif beta is None:
-        learn = False
-        beta0 = fitted_beta(n, d, estimator=beta_estimator)
-    else:
-        learn = False
-        beta0 = check_real("beta", beta, lo=0.0, lo_open=True)
+    if isinstance(configs, dict) or len(configs) == 0:
+        raise TypeError("configs must be a non-empty sequence of dicts with keys d, seed, beta")
+    ds, seeds, beta0, learn, modes = [], [], [], [], []
+    for i, cfg in enumerate(configs):
+        if not isinstance(cfg, dict) or "d" not in cfg or set(cfg) - {"d", "seed", "beta"}:
+            raise TypeError(f"configs[{i}] must be a dict with keys d, seed (optional), beta (optional); got {cfg!r}")
+        d = check_int("d", cfg["d"], lo=2, hi=n // 2)
+        seed = check_int("seed", cfg.get("seed", 0), lo=0)
+        b0, lb, mode = _resolve_beta(cfg.get("beta"), n, d, beta_estimator, beta_init_factor)
+        ds.append(d), seeds.append(seed), beta0.append(b0), learn.append(lb), modes.append(mode)
     if lr is None:
-        lr = 0.01 if learn else 0.005
+        lr = 0.01 if any(learn) else 0.005
     lr = check_real("lr", lr, lo=0.0, lo_open=True)
     try:
         dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be a torch device string such as 'cpu' or 'cuda', got {device!r}") from exc
+        torch.empty(0, device=dev)
+    except (RuntimeError, TypeError, AssertionError) as exc:
+        raise ValueError(f"device must be an available torch device such as 'cpu' or 'cuda', got {device!r}") from exc
 
+    S = len(ds)
     tdtype = torch.float32 if dtype == "float32" else torch.float64
-    gen = torch.Generator().manual_seed(seed)
-    W0 = torch.randn((n, n_base), generator=gen, dtype=torch.float64)
+    W0 = torch.stack([torch.randn((n, n_base), generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+                      for s in seeds])
     W = W0.to(device=dev, dtype=tdtype).requires_grad_(True)
-    beta_t = torch.tensor(beta0, dtype=tdtype, device=dev, requires_grad=learn)
-    params = [W, beta_t] if learn else [W]
-    opt = torch.optim.Adam(params, lr=lr)
+    beta_t = torch.tensor(beta0, dtype=tdtype, device=dev, requires_grad=any(learn))
+    learn_mask = torch.tensor(learn, dtype=tdtype, device=dev)
+    opt = torch.optim.Adam([W, beta_t] if any(learn) else [W], lr=lr)
     K = torch.as_tensor(X, dtype=tdtype, device=dev)
+    gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
+    F = torch.nn.functional
 
     batches_per_epoch = math.ceil(m / batch_size)
-    batch_loss = np.empty(epochs * batches_per_epoch)
-    epoch_loss = np.empty(epochs)
-    beta_trace = np.empty(epochs)
+    batch_loss = np.empty((S, epochs * batches_per_epoch))
+    epoch_loss = np.empty((S, epochs))
+    beta_trace = np.empty((S, epochs))
     t0 = time.perf_counter()
-    k = 0
     for epoch in range(epochs):
-        order = torch.randperm(m, generator=gen)
-        total = 0.0
+        orders = [torch.randperm(m, generator=g, device=dev) for g in gens]
+        losses = []
         for start in range(0, m, batch_size):
-            idx = order[start:start + batch_size]
-            clean = K[idx.to(dev)]
-            h = h_lo + (h_hi - h_lo) * torch.rand(len(idx), generator=gen, dtype=torch.float64)
-            noisy = perturb_to_cosine_torch(clean, 1.0 - 2.0 * h / n_base, gen)
-            loss = projection_loss(W, beta_t, K, clean, noisy)
+            B = min(batch_size, m - start)
+            idx = torch.stack([o[start:start + B] for o in orders])  # (S, B)
+            clean = K[idx]  # (S, B, n_base)
+            noisy = torch.stack([
+                perturb_to_cosine_torch(
+                    clean[i], 1.0 - 2.0 * (h_lo + (h_hi - h_lo) * torch.rand(B, generator=g, dtype=torch.float64,
+                                                                                device=dev)) / n_base, g)
+                for i, g in enumerate(gens)])
+            keys = F.normalize((K @ W.reshape(S * n, n_base).T).view(m, S, n), dim=2).transpose(0, 1)
+            q = F.normalize(torch.bmm(noisy, W.transpose(1, 2)), dim=2)  # (S, B, n)
+            a = torch.softmax(beta_t.view(S, 1, 1) * torch.bmm(q, keys.transpose(1, 2)), dim=2)  # (S, B, m)
+            out = (a.reshape(S * B, m) @ K).view(S, B, n_base)
+            loss = ((out - clean) ** 2).sum(dim=2).mean(dim=1)  # (S,)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.sum().backward()
+            if beta_t.grad is not None:
+                beta_t.grad.mul_(learn_mask)  # fixed-β models keep their β exactly
             opt.step()
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"training loss became {value} at epoch {epoch}; lower lr (got {lr}) or use dtype='float64'"
-                )
-            batch_loss[k] = value
-            total += value * len(idx)
-            k += 1
-        epoch_loss[epoch] = total / m
-        beta_trace[epoch] = float(beta_t.detach()) if learn else beta0
+            losses.append(loss.detach())
+        L = torch.stack(losses, dim=1).to("cpu", torch.float64).numpy()  # one device sync per epoch
+        if not np.all(np.isfinite(L)):
+            raise FloatingPointError(
+                f"training loss became non-finite in epoch {epoch}; lower lr (got {lr}) or use dtype='float64'"
+            )
+        sizes = np.array([min(batch_size, m - s0) for s0 in range(0, m, batch_size)], dtype=np.float64)
+        batch_loss[:, epoch * batches_per_epoch:(epoch + 1) * batches_per_epoch] = L
+        epoch_loss[:, epoch] = (L * sizes).sum(axis=1) / m
+        beta_trace[:, epoch] = beta_t.detach().to("cpu", torch.float64).numpy()
         if progress:
-            print(f"[train_projection] d={d} epoch {epoch + 1}/{epochs} loss {epoch_loss[epoch]:.4f} "
-                  f"beta {beta_trace[epoch]:.3f}", file=sys.stderr)
+            print(f"[train_projections] epoch {epoch + 1}/{epochs} loss "
+                  + " ".join(f"{v:.4f}" for v in epoch_loss[:, epoch]), file=sys.stderr)
     seconds = time.perf_counter() - t0
 
-    config = {
-        "n": n,
-        "n_base": n_base,
-        "m": m,
-        "d": d,
-        "epochs": epochs,
-        "lr": lr,
-        "batch_size": batch_size,
-        "perturbation_range": [h_lo, h_hi],
-        "seed": seed,
-        "accelerator": dev.type != "cpu",
-        "dtype": dtype,
-        "beta_mode": "learn" if learn else ("fitted" if beta is None else "given"),
-        "beta_estimator": beta_estimator,
-        "beta_init_factor": beta_init_factor if learn else None,
-        "label": str(label),
-        "torch_version": torch.__version__,
-        "train_seconds": round(seconds, 3),
-    }
-    return Projection(
-        W_k=W.detach().to("cpu", torch.float32).numpy().copy(),
-        beta=float(beta_t.detach()) if learn else float(beta0),
-        beta_init=float(beta0),
-        learn_beta=learn,
-        d=d,
-        epoch_loss=epoch_loss,
-        batch_loss=batch_loss,
-        beta_trace=beta_trace,
-        config=config,
-    )
+    W_out = W.detach().to("cpu", torch.float32).numpy()
+    results = []
+    for i in range(S):
+        config = {
+            "n": n, "n_base": n_base, "m": m, "d": ds[i], "epochs": epochs, "lr": lr,
+            "batch_size": batch_size, "perturbation_range": [h_lo, h_hi], "seed": seeds[i],
+            "accelerator": dev.type != "cpu", "dtype": dtype, "beta_mode": modes[i],
+            "beta_estimator": beta_estimator, "beta_init_factor": beta_init_factor if learn[i] else None,
+            "label": str(label), "torch_version": torch.__version__, "stacked_models": S,
+            "train_seconds": round(seconds, 3),
+        }
+        results.append(Projection(
+            W_k=W_out[i].copy(),
+            beta=float(beta_trace[i, -1]) if learn[i] else float(beta0[i]),
+            beta_init=float(beta0[i]),
+            learn_beta=learn[i],
+            d=ds[i],
+            epoch_loss=epoch_loss[i].copy(),
+            batch_loss=batch_loss[i].copy(),
+            beta_trace=beta_trace[i].copy() if learn[i] else np.full(epochs, float(beta0[i])),
+            config=config,
+        ))
+    return results
 
 
 def initial_projection(n_base: int, d: int, *, n: int = 64, seed: int = 0, beta: float | None = None,
@@ -750,9 +840,12 @@ class _TorchReader:
         self.torch = torch
         self.model, self.n, self.d = model, n, d
         self.dev = torch.device(device)
-        k = torch.as_tensor(keys_latent, dtype=torch.float64, device=self.dev)
-        self.keys = torch.nn.functional.normalize(k, dim=1)
-        self.values = torch.as_tensor(values, dtype=torch.float32, device=self.dev)
+        if values is None:  # (unit latent keys, values) already on the device
+            self.keys, self.values = keys_latent
+        else:
+            k = torch.as_tensor(keys_latent, dtype=torch.float64, device=self.dev)
+            self.keys = torch.nn.functional.normalize(k, dim=1)
+            self.values = torch.as_tensor(values, dtype=torch.float32, device=self.dev)
         self.gen = torch.Generator(device=self.dev).manual_seed(int(seed))
         self.batch_size = batch_size
         self.round = model.weighting != "softmax" and model.r is not None
@@ -963,6 +1056,15 @@ def projected_recall(
     W = projection.W_k.astype(np.float64)
     keys = K @ W.T
     rows, outputs = [], {}
+    noisy = {}
+    for h in lv:  # one perturbation per level, shared by every model
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3, h)))
+        noisy[h] = _perturb.cosine_perturb(T, 1.0 - 2.0 * h / n_base, seed=rng) if h > 0 else T.copy()
+    shared = None
+    if backend == "torch":
+        torch = _torch()
+        shared = (torch.nn.functional.normalize(torch.as_tensor(keys, dtype=torch.float64, device=device), dim=1),
+                  torch.as_tensor(K, dtype=torch.float32, device=device))
     for mi, model in enumerate(models):
         base = {"protocol": protocol, "model": model.name, "weighting": model.weighting, "d": d,
                 "r": math.inf if model.r is None else float(model.r),
@@ -975,13 +1077,11 @@ def projected_recall(
             continue
         rseed = int(np.random.SeedSequence(seed, spawn_key=(7, mi)).generate_state(1)[0])
         if backend == "torch":
-            reader = _TorchReader(model, n, d, keys, K, device=device, seed=rseed)
+            reader = _TorchReader(model, n, d, shared, None, device=device, seed=rseed)
         else:
             reader = _MemoryReader(model, n, d, keys, K, seed=rseed)
         for h in lv:
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3, h)))
-            noisy = _perturb.cosine_perturb(T, 1.0 - 2.0 * h / n_base, seed=rng) if h > 0 else T.copy()
-            out, steps, conv, empty = _iterate(reader, W, noisy, max_steps, tol)
+            out, steps, conv, empty = _iterate(reader, W, noisy[h], max_steps, tol)
             score = _cosines_np(out, T)
             rows.append({**base, "h": h, "n_queries": int(score.size), "mean": float(score.mean()),
                          "std": float(score.std()), "baseline": 1.0 - 2.0 * h / n_base,
@@ -1092,16 +1192,16 @@ def cli_main(command: str, argv: Sequence[str]) -> int:
     X = X[training_subset(n_available, m, args.subset_seed)]
     learn = args.beta == "learn"
     out = Path(args.out)
-    for seed in args.seeds:
-        for d in args.d:
-            p = train_projection(
-                X, d, n=args.n, beta="learn" if learn else None,
-                epochs=args.epochs if args.epochs is not None else (20 if learn else 10),
-                lr=args.lr, batch_size=args.batch_size, perturbation_range=tuple(args.h_range),
-                seed=seed, device=args.device, beta_estimator=args.estimator, label=args.dataset,
-            )
-            p.config.update({"dataset": args.dataset, "subset_seed": args.subset_seed, "n_available": n_available})
-            path = p.save(out / projection_filename(args.dataset, d, seed, learn))
-            print(f"{path}  d={d} seed={seed} beta={p.beta:.4f} loss {p.epoch_loss[0]:.4f} -> "
-                  f"{p.epoch_loss[-1]:.4f} ({p.config['train_seconds']:.1f} s)")
+    configs = [{"d": d, "seed": seed, "beta": "learn" if learn else None} for seed in args.seeds for d in args.d]
+    projs = train_projections(
+        X, configs, n=args.n, epochs=args.epochs if args.epochs is not None else (20 if learn else 10),
+        lr=args.lr, batch_size=args.batch_size, perturbation_range=tuple(args.h_range),
+        device=args.device, beta_estimator=args.estimator, label=args.dataset,
+    )
+    for p in projs:
+        p.config.update({"dataset": args.dataset, "subset_seed": args.subset_seed, "n_available": n_available,
+                         "command": "python -m sdmlib projection " + " ".join(argv)})
+        path = p.save(out / projection_filename(args.dataset, p.d, p.config["seed"], learn))
+        print(f"{path}  d={p.d} seed={p.config['seed']} beta={p.beta:.4f} loss {p.epoch_loss[0]:.4f} -> "
+              f"{p.epoch_loss[-1]:.4f} ({p.config['train_seconds']:.1f} s for {len(projs)} stacked models)")
     return 0

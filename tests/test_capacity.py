@@ -415,3 +415,27 @@ def test_simulated_critical_distance_documents_difference_from_reconstruction():
     assert 16 <= sims[15] <= 22
     assert sims[15] < cap.critical_distance(64, 15, 1024, 2**64) - 5
     assert sims[15] >= sims[11] - 1 and sims[15] > sims[19]
+
+
+def test_cli_radii(capsys):
+    from sdmlib.__main__ import main
+
+    assert main(["radii", "--n", "64", "--m", "1024", "--r", "2**64"]) == 0
+    out = capsys.readouterr().out
+    assert "d*_SNR = 11" in out and "d*_Mem = 5" in out and "d*_CD  = 15" in out
+    assert main(["radii", "--r", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "r must" in err
+    assert main(["radii", "--r", "lots"]) == 2
+
+
+def test_optimal_radius_cd_large_n_search_matches_band_scan():
+    # n = 6000: the pruned search (radii below the one-neuron radius have CD = 0) agrees with a
+    # scan of the band around the SNR optimum
+    n, m, r = 6000, 1e4, 1e6
+    best = cap.optimal_radius_critical_distance(n, m, r)
+    d0 = cap.optimal_radius_snr(n, m, r)
+    band = range(d0 - 20, d0 + 21)
+    b2, _, cds = cap.optimal_radius_critical_distance(n, m, r, radii=band, return_all=True)
+    assert best == b2 and cds.max() > 0
+    assert cap.critical_distance(n, cap.radius_for_one_neuron(n, r) - 1, m, r) == 0

@@ -21,25 +21,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_full_protocols_match_the_specification():
-    e1 = ex.protocol("E1", "full")
+    e1 = ex.recall_protocol("E1", "full")
     assert (e1.n, e1.m, e1.r) == (64, 1024, 2**64)
-    assert ex.protocol_radii(e1) == (5, 9, 11, 15, 19, 27)
+    assert ex.recall_protocol_radii(e1) == (5, 9, 11, 15, 19, 27)
     assert e1.levels == tuple(range(0, 13, 2))
     # 3 data sets x 5 repeats x all 1024 stored patterns = 15 360 scores per point
     assert e1.queries_per_point == 3 * 5 * 1024
-    e3 = ex.protocol("E3", "full")
+    e3 = ex.recall_protocol("E3", "full")
     assert e3.r == 10**5 and set(e3.models) == {"neuron_sdm", "pattern_sdm_finite"}
-    e4 = ex.protocol("E4", "full")
+    e4 = ex.recall_protocol("E4", "full")
     assert (e4.n, e4.data, e4.no_closer) == (784, "mnist", False)
     assert e4.levels == tuple(range(0, 301, 50))
-    assert all(ex.MODEL_NAMES.index(m) >= 0 for m in e4.models)
-    e2 = ex.protocol("E2", "full")
+    assert all(ex.RECALL_MODELS.index(m) >= 0 for m in e4.models)
+    e2 = ex.recall_protocol("E2", "full")
     assert (e2.n, e2.r) == (1000, 10**6)
 
 
 @pytest.mark.parametrize("name", ["E1", "E2", "E3", "E4"])
 def test_reduced_protocols_only_score_fewer_queries(name):
-    full, reduced = ex.protocol(name, "full"), ex.protocol(name, "reduced")
+    full, reduced = ex.recall_protocol(name, "full"), ex.recall_protocol(name, "reduced")
     assert reduced.queries_per_point < full.queries_per_point
     same = ("n", "m", "r", "models", "levels", "radii", "fractions", "no_closer", "max_steps", "data")
     assert all(getattr(full, f) == getattr(reduced, f) for f in same)
@@ -48,9 +48,9 @@ def test_reduced_protocols_only_score_fewer_queries(name):
 @pytest.mark.parametrize("n", [64, 784, 1000])
 def test_radii_from_fractions_are_binomial_quantiles(n):
     # independent route: scipy's binomial quantile, smallest k with F(k) >= p
-    p = ex.protocol("E2", "full").replace(n=n, levels=(0,))
-    radii = ex.protocol_radii(p)
-    for d, f in zip(radii, ex.PAPER_FRACTIONS):
+    p = ex.recall_protocol("E2", "full").replace(n=n, levels=(0,))
+    radii = ex.recall_protocol_radii(p)
+    for d, f in zip(radii, ex.EXPERIMENT_FRACTIONS):
         assert binom.cdf(d, n, 0.5) >= f
         assert d == 0 or binom.cdf(d - 1, n, 0.5) < f
     if n == 64:
@@ -59,15 +59,15 @@ def test_radii_from_fractions_are_binomial_quantiles(n):
 
 def test_protocol_rejects_bad_values():
     with pytest.raises(ValueError, match="n_queries"):
-        ex.protocol("E1", n_queries=2000)
+        ex.recall_protocol("E1", n_queries=2000)
     with pytest.raises(ValueError, match="models"):
-        ex.protocol("E1", models=("no_such_model",))
+        ex.recall_protocol("E1", models=("no_such_model",))
     with pytest.raises(ValueError, match="levels"):
-        ex.protocol("E1", levels=(0, 65))
+        ex.recall_protocol("E1", levels=(0, 65))
     with pytest.raises(ValueError, match="scale"):
-        ex.protocol("E1", "huge")
+        ex.recall_protocol("E1", "huge")
     with pytest.raises(ValueError, match="name"):
-        ex.protocol("E9")
+        ex.recall_protocol("E9")
 
 
 # ----------------------------------------------------------------------------- metric
@@ -185,7 +185,7 @@ class _Identity:
     def write(self, addresses, pointers=None):
         return self
 
-    def retrieve(self, queries, max_steps=100, tol=None):
+    def retrieve(self, queries, max_steps=100, tol=None, convergence="per-query"):
         from sdmlib.memories import RetrieveResult
 
         q = np.asarray(queries)

@@ -137,7 +137,7 @@ def test_radius_for_fraction_published_lists_and_ppf():
 
 
 def test_radius_for_fraction_log_branch():
-    # n above the exact-integer threshold: the log branch agrees with exact integers
+    # large n (log-space search): agrees with the exact integer definition
     n = 30_000
     from fractions import Fraction
 
@@ -418,3 +418,16 @@ def test_cap_fast_quadrature_matches_adaptive_route(n, d):
     finite = np.isfinite(slow)
     assert np.array_equal(finite, np.isfinite(fast))
     assert np.max(np.abs(fast[finite] - slow[finite])) < 1e-10
+
+
+def test_radius_for_fraction_exact_ties():
+    # p equal to a ball fraction (exactly representable) returns that radius; a hair more, the next
+    for n in (10, 30, 200):
+        for d in (0, 1, n // 3, n // 2, n - 1):
+            size = hamming_ball_size(n, d)
+            p = size / 2**n
+            if p * 2**n != size:  # not exactly representable as a float: skip
+                continue
+            assert hamming_radius_for_fraction(n, p) == d
+            assert hamming_radius_for_fraction(n, np.nextafter(p, 2.0)) == d + 1
+    assert hamming_radius_for_fraction(7, 0.5) == 3 and hamming_radius_for_fraction(7, 1.0) == 7

@@ -59,7 +59,7 @@ SDMAttention True
 """
 
 from sdmlib.memories._base import AssociativeMemory, ReadResult, RetrieveResult
-from sdmlib.memories._scan import numba_available, scan_within_radius, stream_floor
+from sdmlib.memories._scan import numba_available, pairwise_hamming, scan_within_radius, stream_floor
 from sdmlib.memories.attention import SDMAttention, TransformerAttention
 from sdmlib.memories.hopfield import Hopfield
 from sdmlib.memories.neuron import COUNTER_DTYPE, NeuronSDM
@@ -77,6 +77,7 @@ __all__ = [
     "Hopfield",
     "COUNTER_DTYPE",
     "scan_within_radius",
+    "pairwise_hamming",
     "numba_available",
     "stream_floor",
     "binary_log_weight_table",

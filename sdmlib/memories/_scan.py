@@ -28,11 +28,10 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import hamming_distance
 
-__all__ = ["scan_within_radius", "numba_available", "stream_floor"]
+__all__ = ["scan_within_radius", "pairwise_hamming", "numba_available", "stream_floor"]
 
 try:  # numba is an optional dependency (extra "fast")
     import numba
-    from llvmlite import ir as _ir
     from numba import njit, prange, types
     from numba.extending import intrinsic
 
@@ -195,6 +194,20 @@ if _HAVE_NUMBA:
                     pos[b] = p
 
     @njit(cache=True, nogil=True)
+    def _pairwise_numba(Q, PT):  # pragma: no cover - compiled
+        B = Q.shape[0]
+        W, m = PT.shape
+        out = np.zeros((B, m), np.int64)
+        for i in range(B):
+            acc = out[i]
+            for w in range(W):
+                row = PT[w]
+                qw = Q[i, w]
+                for j in range(m):
+                    acc[j] += _popcount(row[j] ^ qw)
+        return out
+
+    @njit(cache=True, nogil=True)
     def _stream_xor_blocked(AT, block):  # pragma: no cover - compiled
         """XOR of every word, read in the scan's order (blocks of w row segments)."""
         W, r = AT.shape
@@ -322,6 +335,30 @@ def _scan_parallel(AT: np.ndarray, Q: np.ndarray, d: int, threads: int, block: i
     return indptr, indices
 
 
+def pairwise_hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """All Hamming distances between packed rows, ``(k, m)`` ``int64``.
+
+    The same values as :func:`sdmlib.hamming.hamming_distance` for two 2-D
+    arguments, computed by a compiled loop when numba is available (about 20x
+    faster for ``k = m = 1024``, ``n = 1000``); otherwise it calls that function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sdmlib.hamming import pack_bits, hamming_distance
+    >>> x = pack_bits(np.random.default_rng(0).integers(0, 2, size=(5, 130)))
+    >>> bool(np.array_equal(pairwise_hamming(x, x[:3]), hamming_distance(x, x[:3])))
+    True
+    """
+    a = np.ascontiguousarray(_check_packed("a", a))
+    b = _check_packed("b", b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same number of words, got {a.shape[1]} and {b.shape[1]}")
+    if not _HAVE_NUMBA:
+        return hamming_distance(a, np.ascontiguousarray(b))
+    return _pairwise_numba(a, np.ascontiguousarray(b.T))
+
+
 def _scan_numpy(A: np.ndarray, Q: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
     r, W = A.shape
     B = Q.shape[0]
@@ -348,7 +385,8 @@ def stream_floor(neurons: np.ndarray, *, order: Literal["sequential", "blocked"]
     ``order="blocked"`` reads it in the order `scan_within_radius` does (for each
     block of neurons, one segment per address word: several streams at once,
     which a core can sometimes fetch faster than one). The benchmark takes the
-    faster of the two as the floor. Needs numba.
+    faster of the two as the floor. Without numba the pass is numpy's
+    ``bitwise_xor.reduce`` (slower, so not a floor for the compiled scan).
 
     Examples
     --------
@@ -357,10 +395,10 @@ def stream_floor(neurons: np.ndarray, *, order: Literal["sequential", "blocked"]
     >>> stream_floor(a) == 15 == stream_floor(a, order="blocked")
     True
     """
-    if not _HAVE_NUMBA:
-        raise ValueError("stream_floor needs numba: pip install numba")
     check_choice("order", order, ("sequential", "blocked"))
     A = _check_packed("neurons", neurons)
+    if not _HAVE_NUMBA:
+        return int(np.bitwise_xor.reduce(A.ravel(order="K")))
     if order == "blocked":
         return int(_stream_xor_blocked(np.ascontiguousarray(A.T), np.int64(check_int("block", block, lo=1))))
     return int(_stream_xor(A.ravel(order="K")))

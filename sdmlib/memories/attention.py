@@ -17,7 +17,8 @@ from typing import Literal
 import numpy as np
 
 from sdmlib._validate import check_choice, check_int, check_real
-from sdmlib.hamming import hamming_distance, pack_bits
+from sdmlib.hamming import pack_bits
+from sdmlib.memories._scan import pairwise_hamming
 from sdmlib.memories._base import AssociativeMemory
 from sdmlib.memories.pattern import _binary_vote
 
@@ -130,7 +131,7 @@ class SDMAttention(AssociativeMemory):
 
     def _cosines(self, q: np.ndarray) -> np.ndarray:
         if self.binary:
-            return 1.0 - 2.0 * hamming_distance(pack_bits(q), self._addr) / self.n
+            return 1.0 - 2.0 * pairwise_hamming(pack_bits(q), self._addr) / self.n
         qhat = q / np.linalg.norm(q, axis=1, keepdims=True)
         return qhat @ self._addr.T
 

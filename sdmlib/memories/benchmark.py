@@ -7,6 +7,8 @@ query:
 * ``numba``: `scan_within_radius`, single thread (the library's default);
 * ``numba x2``: the opt-in two-thread scan;
 * ``numba, batch 64``: time per query when 64 queries share each cached block;
+* ``NeuronSDM.read``: a whole read (scan, counter sums, threshold) of a
+  `NeuronSDM` with its own ``r`` random neurons and 16 stored patterns;
 * ``numpy``: the pure-numpy path;
 * ``dense cdist (original)``: the original's approach, a dense float distance
   matrix (``torch.cdist(p=0)``, or ``scipy`` if torch is absent) then ``<= d``,
@@ -96,7 +98,9 @@ def benchmark_scan(
     repeats: int = 7,
     seed: int = 0,
     r_dense: int = 50_000,
-    include: tuple[str, ...] = ("numba", "numba x2", "numba, batch 64", "numpy", "dense", "faiss", "floor"),
+    include: tuple[str, ...] = (
+        "numba", "numba x2", "numba, batch 64", "NeuronSDM.read", "numpy", "dense", "faiss", "floor"
+    ),
 ) -> list[dict]:
     """Time one read's scan by every method on the same data.
 
@@ -154,6 +158,14 @@ def benchmark_scan(
             assert np.array_equal(idxb[: ptrb[1]], ref)
             t = _best_time(lambda: scan_within_radius(A, QB, d), max(1, repeats // 2)) / 64
             add("numba, batch 64", t, ref.size, "time per query")
+        if "NeuronSDM.read" in include:
+            from sdmlib.memories.neuron import NeuronSDM
+
+            mem = NeuronSDM(n=n, d=d, r=r, seed=rng)
+            mem.write(rng.integers(0, 2, size=(16, n), dtype=np.uint8))
+            t = _best_time(lambda: mem.read(q_bits), repeats)
+            add("NeuronSDM.read", t, mem.active_neurons(q_bits)[0].size, "whole read, 16 patterns stored")
+            del mem
         if "floor" in include:
             t_seq = _best_time(lambda: stream_floor(A), repeats)
             t_blk = _best_time(lambda: stream_floor(A, order="blocked"), repeats)

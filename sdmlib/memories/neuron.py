@@ -192,16 +192,24 @@ class NeuronSDM(AssociativeMemory):
         indptr, indices = self._scan(q)
         B = q.shape[0]
         out = np.zeros((B, self.n_out), dtype=np.uint8)
-        empty = np.zeros(B, dtype=bool)
+        # keep only active neurons that hold a write (the others have zero counters)
         rows_all = self._row[indices]
-        for b in range(B):
-            rows = rows_all[indptr[b] : indptr[b + 1]]
-            rows = rows[rows >= 0]
-            if rows.size == 0 or self._writes[rows].sum() == 0:
-                empty[b] = True
+        keep = rows_all >= 0
+        rows = rows_all[keep].astype(np.int64)
+        per_query = np.add.reduceat(keep, indptr[:-1]) if indices.size else np.zeros(B, np.int64)
+        per_query = np.where(np.diff(indptr) > 0, per_query, 0)  # reduceat quirk on empty segments
+        starts = np.concatenate([[0], np.cumsum(per_query)[:-1]])
+        empty = per_query == 0  # written neurons have h > 0, so this is sum(a h) == 0
+        # sum the counters of each query's rows, in chunks of about 2**24 counter values
+        chunk = max(1, (1 << 24) // max(1, self.n_out * max(1, int(per_query.max(initial=1)))))
+        for b0 in range(0, B, chunk):
+            sel = np.flatnonzero(~empty[b0 : b0 + chunk]) + b0
+            if sel.size == 0:
                 continue
-            total = self._counters[rows].sum(axis=0, dtype=np.int64)
-            out[b] = total > 0
+            lo, hi = starts[sel[0]], starts[sel[-1]] + per_query[sel[-1]]
+            block = self._counters[rows[lo:hi]]
+            sums = np.add.reduceat(block, starts[sel] - lo, axis=0, dtype=np.int64)
+            out[sel] = sums > 0
         return out, empty
 
     def counters(self) -> tuple[np.ndarray, np.ndarray]:

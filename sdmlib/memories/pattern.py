@@ -19,7 +19,8 @@ from typing import Literal
 import numpy as np
 
 from sdmlib._validate import check_choice, check_int, check_real
-from sdmlib.hamming import cosine_to_hamming, hamming_distance, pack_bits
+from sdmlib.hamming import cosine_to_hamming, pack_bits
+from sdmlib.memories._scan import pairwise_hamming
 from sdmlib.memories._base import AssociativeMemory
 
 __all__ = ["PatternSDM", "ContinuousSDM", "binary_log_weight_table", "cap_log_weight_table"]
@@ -111,11 +112,23 @@ def cap_log_weight_table(n: int, d: int, points: int = CAP_GRID) -> tuple[np.nda
 
 
 @lru_cache(maxsize=32)
-def _cap_spline(n: int, d: int, points: int):
+def _cap_spline(n: int, d: int, points: int) -> tuple[float, float, np.ndarray]:
+    """(grid step, last grid angle, cubic coefficients (4, points-1)) of the log cap table."""
     from scipy.interpolate import CubicSpline
 
     theta, vals = _cap_table_cached(n, d, points)
-    return CubicSpline(theta, vals)
+    spline = CubicSpline(theta, vals)
+    return float(theta[1] - theta[0]), float(theta[-1]), np.ascontiguousarray(spline.c)
+
+
+def _cap_log_interp(theta: np.ndarray, n: int, d: int) -> np.ndarray:
+    """Cubic-spline log cap weights at angles ``theta`` (uniform grid: direct indexing)."""
+    step, last, c = _cap_spline(n, d, CAP_GRID)
+    idx = np.minimum((theta / step).astype(np.int64), c.shape[1] - 1)
+    dx = theta - idx * step
+    out = ((c[0, idx] * dx + c[1, idx]) * dx + c[2, idx]) * dx + c[3, idx]
+    out[theta > last + 0.5 * step] = -np.inf  # the caps no longer intersect
+    return out
 
 
 def _stochastic_round_log(logw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -234,7 +247,7 @@ class PatternSDM(AssociativeMemory):
         return self._log_weights(q)
 
     def _log_weights(self, q: np.ndarray) -> np.ndarray:
-        D = hamming_distance(pack_bits(q), self._addr)
+        D = pairwise_hamming(pack_bits(q), self._addr)
         return self.log_weight_table[D]
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,13 +359,7 @@ class ContinuousSDM(AssociativeMemory):
         if self.intersection == "binary":
             dv = cosine_to_hamming(x, self.n, rounding="floor")
             return binary_log_weight_table(self.n, self.d, self.r)[dv]
-        theta_grid, _ = cap_log_weight_table(self.n, self.d)
-        spline = _cap_spline(self.n, self.d, CAP_GRID)
-        theta = np.arccos(x)
-        step = theta_grid[1] - theta_grid[0]
-        logw = spline(theta)
-        logw[theta > theta_grid[-1] + 0.5 * step] = -np.inf
-        logw = np.where(np.isnan(logw), -np.inf, logw)
+        logw = _cap_log_interp(np.arccos(x), self.n, self.d)
         # expected neurons: fraction times r (r=None: a neuron at each of 2**n addresses)
         return logw + (self.n * math.log(2.0) if self.r is None else math.log(self.r))
 
