@@ -2,7 +2,7 @@ r"""Which neuron addresses lie within Hamming distance ``d`` of each query?
 
 This is the inner loop of the neuron-based SDM: a read or a write scans all
 ``r`` neuron addresses, bit-packed 64 to a ``uint64`` word by
-:func:`sdmlib.hamming.pack_bits`, computing ``popcount(neuron XOR query)`` and
+``sdmlib.hamming.pack_bits``, computing ``popcount(neuron XOR query)`` and
 keeping the neurons with distance ``<= d``. For large ``r * n`` the scan is
 memory-bound: one pass reads ``r * ceil(n/64) * 8`` bytes.
 
@@ -12,7 +12,7 @@ unpacked loop:
 * ``"numba"``: a compiled XOR + popcount loop (LLVM ``ctpop``), blocked over
   neurons so that a batch of queries re-uses each block from cache; with
   ``threads > 1`` a two-pass (count, then fill) parallel version.
-* ``"numpy"``: :func:`sdmlib.hamming.hamming_distance` on blocks of neurons.
+* ``"numpy"``: ``sdmlib.hamming.hamming_distance`` on blocks of neurons.
 
 The result is a CSR structure ``(indptr, indices)``: the active neurons of
 query ``b`` are ``indices[indptr[b]:indptr[b+1]]``, in increasing order.
@@ -338,7 +338,7 @@ def _scan_parallel(AT: np.ndarray, Q: np.ndarray, d: int, threads: int, block: i
 def pairwise_hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """All Hamming distances between packed rows, ``(k, m)`` ``int64``.
 
-    The same values as :func:`sdmlib.hamming.hamming_distance` for two 2-D
+    The same values as ``sdmlib.hamming.hamming_distance`` for two 2-D
     arguments, computed by a compiled loop when numba is available (about 20x
     faster for ``k = m = 1024``, ``n = 1000``); otherwise it calls that function.
 
