@@ -141,6 +141,30 @@ def test_neuron_sdm_matches_brute_force(backend):
         assert got.tolist() == (exp if exp is not None else [0] * 11)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_neuron_sdm_batch_ending_in_empty_reads_matches_single_reads(backend):
+    # Regression: queries with no active neuron at the END of a batch once crashed the
+    # per-query bookkeeping (np.add.reduceat indexing past the end).
+    if backend == "numba" and not numba_available():
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(SEED + 7)
+    n, d, r = 16, 2, 300
+    addresses = bits(rng, 40, n)
+    mem = NeuronSDM(n=n, d=d, r=r, seed=5, backend=backend).write(addresses)
+    neurons = unpack_bits(np.ascontiguousarray(mem.addresses), n)
+    # a stored address with a neuron within d wrote to it, so its read is not empty
+    near = [a for a in addresses if ((neurons != a).sum(1) <= d).any()][:3]
+    far = [q for q in bits(rng, 400, n) if ((neurons != q).sum(1) > d).all()][:3]
+    assert len(near) == 3 and len(far) == 3  # r = 300 of 65 536: most balls of radius 2 are empty
+    queries = np.concatenate([np.array(near), np.array(far)])
+    batch = mem.read(queries)
+    assert batch.empty.tolist() == [False] * 3 + [True] * 3
+    for q, out in zip(queries, batch.outputs):
+        single = mem.read(q[None, :])
+        assert out.tolist() == single.outputs[0].tolist()
+    assert np.array_equal(batch.outputs[3:], queries[3:])  # empty reads keep the query
+
+
 def test_neuron_sdm_threads_and_backends_give_identical_reads():
     rng = np.random.default_rng(SEED + 1)
     P = bits(rng, 64, 100)

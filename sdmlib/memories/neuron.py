@@ -196,8 +196,10 @@ class NeuronSDM(AssociativeMemory):
         rows_all = self._row[indices]
         keep = rows_all >= 0
         rows = rows_all[keep].astype(np.int64)
-        per_query = np.add.reduceat(keep, indptr[:-1]) if indices.size else np.zeros(B, np.int64)
-        per_query = np.where(np.diff(indptr) > 0, per_query, 0)  # reduceat quirk on empty segments
+        # kept rows per query as differences of a cumulative count (np.add.reduceat
+        # mishandles empty segments, and trailing ones index past the end)
+        kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        per_query = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
         starts = np.concatenate([[0], np.cumsum(per_query)[:-1]])
         empty = per_query == 0  # written neurons have h > 0, so this is sum(a h) == 0
         # sum the counters of each query's rows, in chunks of about 2**24 counter values
