@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "radius": ("sdmlib.beta", "SDM radius and space fraction equivalent to a softmax beta"),
     "recall": ("sdmlib.experiments", "recall curves of the associative memories (E1-E4)"),
     "betas": ("sdmlib.probe", "effective beta of every attention head of a transformer"),
+    "figure": ("sdmlib.plotting", "write the headline figure (SDM read weights vs softmax) to a PNG"),
     "radii": ("sdmlib.capacity", "optimal SDM radii: d*_SNR, d*_Mem and d*_CD for n, m, r"),
     "projection": ("sdmlib.projection", "train learned key projections W_k on MNIST / Fashion-MNIST (E5, E6)"),
 }

@@ -13,7 +13,9 @@ True
 
 from __future__ import annotations
 
-__all__ = ["OKABE_ITO", "ALGORITHM_COLORS", "RADIUS_COLORS", "radius_color", "apply_style"]
+import numpy as np
+
+__all__ = ["OKABE_ITO", "ALGORITHM_COLORS", "RADIUS_COLORS", "radius_color", "apply_style", "attention_vs_sdm_figure"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
@@ -80,3 +82,55 @@ def apply_style() -> None:
             "savefig.bbox": "tight",
         }
     )
+
+
+def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
+    """The book's headline figure: normalised SDM read weights against a softmax.
+
+    For each radius ``d`` the weights of a set of patterns at every Hamming
+    distance ``d_v = 0..n`` are the circle intersections normalised over the
+    patterns (`sdmlib.beta.sdm_weights`), plotted against the cosine similarity
+    ``1 - 2 d_v / n``, beside the softmax with the as-published fitted β.
+    Returns the matplotlib figure (regenerate the README's copy with
+    ``python -m sdmlib figure --out FILE``).
+    """
+    import matplotlib.pyplot as plt
+
+    from sdmlib.beta import fit_beta, sdm_weights, softmax_weights
+    from sdmlib.hamming import hamming_to_cosine
+
+    apply_style()
+    x = hamming_to_cosine(np.arange(n + 1), n)
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    for d in radii:
+        beta = fit_beta(n, d, estimator="as-published").beta
+        color = radius_color(d)
+        ax.plot(x, sdm_weights(n, d, x), "o", ms=4, color=color, label=f"SDM, d = {d}")
+        ax.plot(x, softmax_weights(beta, x), "-", lw=1.5, color=color, label=f"softmax, β = {beta:.1f}")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-12, 1.5)
+    ax.set_xlabel(r"cosine similarity of query and pattern address, $x = 1 - 2 d_v / n$")
+    ax.set_ylabel("normalised read weight")
+    ax.set_title(f"SDM read weights ≈ softmax(βx)   ($n = {n}$, $r = 2^{{{n}}}$, one pattern per distance)")
+    ax.legend(ncol=2, fontsize=8)
+    return fig
+
+
+def cli_main(command: str, argv: list[str]) -> int:
+    """``python -m sdmlib figure --out FILE``: write the headline figure (README)."""
+    import argparse
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m sdmlib {command}",
+        description="Write the book's headline figure (SDM read weights vs softmax) to a PNG file.",
+    )
+    parser.add_argument("--out", required=True, help="output PNG path")
+    parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
+    args = parser.parse_args(argv)
+    fig = attention_vs_sdm_figure(n=args.n)
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
+    return 0
