@@ -18,3 +18,4 @@ from sdmlib.capacity import *  # noqa: E402,F401,F403
 from sdmlib.jaeckel import *  # noqa: E402,F401,F403
 from sdmlib.perturb import *  # noqa: E402,F401,F403
 from sdmlib.data import *  # noqa: E402,F401,F403
+from sdmlib.experiments import *  # noqa: E402,F401,F403

@@ -15,12 +15,20 @@ score the converged query against the clean target:
 The unprocessed noisy query scores exactly :math:`1-2h/n_\text{base}` (the
 *baseline*), for both kinds of perturbation.
 
-`recall_curves` runs such a sweep for any set of memories and returns a tidy
+`recall_curves` runs such a sweep for any set of memories (`model_spec` builds
+the paper's, by label: `RECALL_MODELS`) and returns a tidy
 :class:`pandas.DataFrame` with one row per (model, radius ``d``, perturbation
-``h``, seed). `RecallProtocol` holds the configuration of one protocol and
-`protocol` returns E1--E4 at the paper's scale (``"full"``) or at the book's
-scale (``"reduced"``); `run_recall_protocol` runs one. The command line
-``python -m sdmlib recall`` runs a protocol and writes the table as CSV.
+``h``, seed), or one row per query; `summarize_recall` pools the seeds into
+means with error bars. `RecallProtocol` holds the configuration of one
+protocol; `recall_protocol` returns E1--E4 at the paper's scale (``"full"``:
+3 data sets x 5 repeats x 1024 queries per point) or at the book's
+(``"reduced"``), and `run_recall_protocol` runs one.
+
+Command line: ``python -m sdmlib recall --protocol E1 --out e1.csv`` runs a
+protocol at full scale with a progress bar and writes the table as CSV, with the
+configuration in its columns (``--help`` lists the options; ``--scale reduced``,
+``--models``, ``--radii``, ``--levels``, ``--on-empty original``,
+``--convergence original``, ...).
 
 Seeds
 -----
@@ -64,7 +72,7 @@ import math
 import sys
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -76,6 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "RESULT_COLUMNS",
+    "QUERY_COLUMNS",
     "ModelSpec",
     "RecallProtocol",
     "RECALL_PROTOCOLS",
@@ -89,6 +98,7 @@ __all__ = [
     "summarize_recall",
     "recall_protocol",
     "recall_protocol_radii",
+    "recall_protocol_patterns",
     "run_recall_protocol",
 ]
 
@@ -111,6 +121,12 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "steps_max",  # largest number of steps taken
     "n_unconverged",  # queries still changing after max_steps
     "n_empty",  # queries whose read found no neuron/pattern in range at some step
+)
+
+
+#: Columns of the per-query table of ``recall_curves(..., per_query=True)``.
+QUERY_COLUMNS: tuple[str, ...] = (
+    "model", "space", "d", "r", "h", "seed", "repeat", "query", "score", "baseline", "steps", "empty", "converged",
 )
 
 
@@ -371,6 +387,8 @@ def _patterns_for_seed(patterns: Any, seed: int, index: int) -> np.ndarray:
     ):
         data = patterns
     else:
+        if index >= len(patterns):
+            raise ValueError(f"patterns holds {len(patterns)} data sets, fewer than the seeds (data set {index} needed)")
         data = patterns[index]
     arr = np.asarray(data, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
@@ -394,6 +412,7 @@ def recall_curves(
     convergence: str = "per-query",
     no_closer: bool = True,
     progress: bool | None = None,
+    per_query: bool = False,
 ) -> pd.DataFrame:
     r"""Recall of every memory at every radius and perturbation level: a tidy table.
 
@@ -440,6 +459,10 @@ def recall_curves(
         (regenerating the batch as `sdmlib.perturb` documents).
     progress : bool or None
         Show a ``tqdm`` progress bar; ``None`` shows it only on a terminal.
+    per_query : bool
+        Return one row per scored query instead (columns `QUERY_COLUMNS`:
+        the pattern index ``query``, the ``repeat``, its ``score``, ``steps``,
+        ``empty`` (some read found nothing in range) and ``converged``).
 
     Returns
     -------
@@ -454,7 +477,6 @@ def recall_curves(
     summarize_recall : means and error bars over seeds.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     specs = list(model_factory.values()) if isinstance(model_factory, Mapping) else list(model_factory)
     if not specs:
@@ -487,8 +509,13 @@ def recall_curves(
     units = sum(len(radii) if s.uses_radius else 1 for s in specs)
     total = len(seeds) * n_repeats * len(levels) * units
     rows: list[dict[str, Any]] = []
-    disable = {True: False, False: True, None: None}[None if progress is None else bool(progress)]
-    bar = tqdm(total=total, desc="recall", unit="run", disable=disable)
+    query_rows: list[pd.DataFrame] = []
+    if progress is False:
+        bar: Any = _NoBar()
+    else:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="recall", unit="run", disable=None if progress is None else False)
     try:
         for index, seed in enumerate(seeds):
             data = _patterns_for_seed(patterns, seed, index)
@@ -525,6 +552,17 @@ def recall_curves(
                             out, steps, empty, converged = _unpack_retrieval(result, len(q_idx))
                             score = recall_score(out, stores[spec.space][q_idx], spec.space)
                             acc.setdefault((spec.name, d, h), []).append((score, steps, empty, converged))
+                            if per_query:
+                                query_rows.append(
+                                    pd.DataFrame(
+                                        {
+                                            "model": spec.name, "space": spec.space, "d": d, "r": spec.r,
+                                            "h": h, "seed": seed, "repeat": rep, "query": q_idx,
+                                            "score": score, "baseline": 1.0 - 2.0 * h / n_base,
+                                            "steps": steps, "empty": empty, "converged": converged,
+                                        }
+                                    )
+                                )
                             bar.update(1)
             for spec in specs:
                 for d in radii if spec.uses_radius else [None]:
@@ -554,9 +592,23 @@ def recall_curves(
                         )
     finally:
         bar.close()
+    if per_query:
+        table = pd.concat(query_rows, ignore_index=True)[list(QUERY_COLUMNS)]
+        table["d"] = table["d"].astype("Int64")
+        return table
     table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     table["d"] = table["d"].astype("Int64")
     return table
+
+
+class _NoBar:
+    """Stand-in for a disabled progress bar (tqdm is not even imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _build_and_write(spec: ModelSpec, n: int, d: int | None, seed: int, store: np.ndarray) -> Any:
@@ -784,7 +836,7 @@ _FULL: dict[str, RecallProtocol] = {
 _REDUCED_CHANGES: dict[str, dict[str, Any]] = {
     "E1": dict(n_datasets=3, n_repeats=1, n_queries=32),
     "E2": dict(n_datasets=3, n_repeats=1, n_queries=32),
-    "E3": dict(n_datasets=3, n_repeats=1, n_queries=64),
+    "E3": dict(n_datasets=3, n_repeats=1, n_queries=32),
     "E4": dict(n_datasets=3, n_repeats=1, n_queries=32),
 }
 
@@ -873,7 +925,8 @@ def recall_protocol_radii(p: RecallProtocol) -> tuple[int, ...]:
     return tuple(int(hamming_radius_for_fraction(p.n, f)) for f in p.fractions)
 
 
-def _protocol_patterns(p: RecallProtocol) -> Callable[[int], np.ndarray]:
+def recall_protocol_patterns(p: RecallProtocol) -> Callable[[int], np.ndarray]:
+    """The data of a protocol: ``data_seed -> (m, n)`` patterns (random U(-1, 1), or MNIST images)."""
     if p.data == "random":
         from sdmlib.data import random_patterns
 
@@ -919,7 +972,7 @@ def run_recall_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | No
     }
     table = recall_curves(
         specs,
-        _protocol_patterns(p),
+        recall_protocol_patterns(p),
         p.levels,
         radii=radii,
         seeds=range(seed, seed + p.n_datasets),

