@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _usage() -> str:
     lines = ["usage: python -m sdmlib <command> [options]", "", "commands:"]
     for name, (_, text) in COMMANDS.items():
-        lines.append(f"  {name:<8} {text}")
+        lines.append(f"  {name:<11} {text}")
     lines.append("")
     lines.append("Run 'python -m sdmlib <command> --help' for the options of a command.")
     return "\n".join(lines)
