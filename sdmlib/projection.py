@@ -1,7 +1,7 @@
 """Learned key projections for SDM and attention on real images (protocols E5, E6).
 
 Real images are strongly correlated: on raw MNIST pixels the SDM read blends
-memories. Bricken & Pehlevan (2021) [1]_ therefore learn a linear key/query map
+memories. Bricken & Pehlevan (2021) therefore learn a linear key/query map
 :math:`W_k\\in\\mathbb R^{n\\times n_{\\text{base}}}` (``n = 64``) such that *one*
 SDM-attention read in the latent space reconstructs a clean image from a noisy
 one. Keys are the projected stored images, values are the raw images:
@@ -42,8 +42,8 @@ True
 
 References
 ----------
-.. [1] T. Bricken and C. Pehlevan, "Attention Approximates Sparse Distributed
-   Memory", Advances in Neural Information Processing Systems 34 (2021).
+T. Bricken and C. Pehlevan, "Attention Approximates Sparse Distributed Memory",
+Advances in Neural Information Processing Systems 34 (2021).
 """
 
 from __future__ import annotations
