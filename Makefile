@@ -73,7 +73,9 @@ site-check: setup
 
 chapter: setup
 	@test -n "$(CH)" || (echo "usage: make chapter CH=book/<chapter>.md"; exit 2)
-	cd $(dir $(CH)) && ../$(VENV)/bin/jupytext --execute --to ipynb -o /tmp/$(notdir $(basename $(CH))).ipynb $(notdir $(CH))
+	@mkdir -p _build/chapters
+	@# --run-path: chapters run with book/ as working directory, as in the book build
+	$(VENV)/bin/jupytext --execute --run-path $(dir $(CH)) --to ipynb -o _build/chapters/$(notdir $(basename $(CH))).ipynb $(CH)
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done

@@ -23,7 +23,7 @@ Seed 0 is evaluated first, so a run cut short still has one complete seed.
 Usage::
 
     python benchmarks/full_projection_run.py --device cuda --out OUTDIR
-    python benchmarks/full_projection_run.py --device cpu --scale tiny --out /tmp/tiny   # smoke test
+    python benchmarks/full_projection_run.py --device cpu --scale tiny --out tiny-run   # smoke test
 
 Measured on one H200 (TF32 on): about 0.3 s per model and epoch when 12 models
 train together, and 2-4 s per (model, protocol) evaluation with 1000 queries.

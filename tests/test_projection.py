@@ -238,8 +238,8 @@ def test_bad_images_raise():
         train_projection(np.ones(5), 4, n=16, beta=5.0)
 
 
-def test_cli_bad_value_exits_2():
-    r = subprocess.run([sys.executable, "-m", "sdmlib", "projection", "--d", "40", "--out", "/tmp/x"],
+def test_cli_bad_value_exits_2(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sdmlib", "projection", "--d", "40", "--out", str(tmp_path / "x")],
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert "--d" in r.stderr and len(r.stderr.strip().splitlines()) == 1
