@@ -562,3 +562,23 @@ def test_benchmark_rows_agree_and_are_complete():
     assert {"numpy", "dense cdist (original)"} <= methods
     assert all(row["seconds"] > 0 for row in rows)
     assert len({row["active"] for row in rows if row["method"] != "floor"}) == 1
+
+
+def test_accumulate_writes_backends_agree_with_dense_reference():
+    from sdmlib.memories._scan import accumulate_writes
+
+    rng = np.random.default_rng(SEED + 11)
+    n_rows, m, width = 50, 40, 7
+    segments = [np.sort(rng.choice(n_rows, size=rng.integers(0, 12), replace=False)) for _ in range(m)]
+    indptr = np.concatenate([[0], np.cumsum([len(s) for s in segments])]).astype(np.int64)
+    rows = np.concatenate(segments).astype(np.int64)
+    values = rng.integers(-1, 2, size=(m, width)).astype(np.int32)
+    # dense reference: incidence matrix transposed times the values
+    A = np.zeros((m, n_rows), dtype=np.int64)
+    for mu, seg in enumerate(segments):
+        A[mu, seg] = 1
+    backends = ["numpy"] + (["numba"] if numba_available() else [])
+    for backend in backends:
+        C, h = np.zeros((n_rows, width), np.int32), np.zeros(n_rows, np.int64)
+        accumulate_writes(C, h, rows, indptr, values, backend=backend)
+        assert np.array_equal(C, A.T @ values) and np.array_equal(h, A.sum(0)), backend

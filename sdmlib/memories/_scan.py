@@ -28,7 +28,7 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import hamming_distance
 
-__all__ = ["scan_within_radius", "pairwise_hamming", "numba_available", "stream_floor"]
+__all__ = ["scan_within_radius", "accumulate_writes", "pairwise_hamming", "numba_available", "stream_floor"]
 
 try:  # numba is an optional dependency (extra "fast")
     import numba
@@ -221,11 +221,58 @@ if _HAVE_NUMBA:
         return acc
 
     @njit(cache=True, nogil=True)
+    def _accumulate_numba(counters, writes, rows, indptr, values):  # pragma: no cover - compiled
+        for mu in range(indptr.shape[0] - 1):
+            for k in range(indptr[mu], indptr[mu + 1]):
+                row = rows[k]
+                writes[row] += 1
+                for j in range(values.shape[1]):
+                    counters[row, j] += values[mu, j]
+
+    @njit(cache=True, nogil=True)
     def _stream_xor(flat):  # pragma: no cover - compiled
         acc = np.uint64(0)
         for i in range(flat.shape[0]):
             acc ^= flat[i]
         return acc
+
+
+def accumulate_writes(
+    counters: np.ndarray,
+    writes: np.ndarray,
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    values: np.ndarray,
+    *,
+    backend: Literal["auto", "numba", "numpy"] = "auto",
+) -> None:
+    """Add ``values[mu]`` to the counter rows ``rows[indptr[mu]:indptr[mu+1]]``, in place.
+
+    The write step of the neuron-based SDM: pattern ``mu`` adds its bipolar
+    pointer to every active neuron's counters and increments its write count.
+    The numba loop and the numpy loop (one fancy-indexed ``+=`` per pattern,
+    exact because a pattern's active neurons are distinct) give identical
+    integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> C, h = np.zeros((3, 2), np.int32), np.zeros(3, np.int64)
+    >>> accumulate_writes(C, h, np.array([0, 2, 2]), np.array([0, 2, 3]),
+    ...                   np.array([[1, -1], [1, 1]], np.int32), backend="numpy")
+    >>> C.tolist(), h.tolist()
+    ([[1, -1], [0, 0], [2, 0]], [1, 0, 2])
+    """
+    check_choice("backend", backend, ("auto", "numba", "numpy"))
+    if backend == "numba" and not _HAVE_NUMBA:
+        raise ValueError("backend='numba' needs numba (pip install numba, or the 'fast' extra)")
+    if _HAVE_NUMBA and backend != "numpy":
+        _accumulate_numba(counters, writes, rows, indptr, values.astype(counters.dtype, copy=False))
+        return
+    for mu in range(indptr.shape[0] - 1):
+        seg = rows[indptr[mu] : indptr[mu + 1]]
+        counters[seg] += values[mu]
+        writes[seg] += 1
 
 
 def _check_packed(name: str, x: np.ndarray) -> np.ndarray:

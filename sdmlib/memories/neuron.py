@@ -26,7 +26,7 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import pack_bits
 from sdmlib.memories._base import AssociativeMemory
-from sdmlib.memories._scan import scan_within_radius
+from sdmlib.memories._scan import accumulate_writes, scan_within_radius
 
 __all__ = ["NeuronSDM", "COUNTER_DTYPE"]
 
@@ -167,7 +167,11 @@ class NeuronSDM(AssociativeMemory):
         if self._counters.shape[1] != n_out:
             self._counters = np.zeros((0, n_out), dtype=COUNTER_DTYPE)
         indptr, indices = self._scan(addresses)
-        new = np.unique(indices[self._row[indices] < 0])
+        # neurons touched for the first time, in index order (a mask over r is O(nnz + r),
+        # cheaper than sorting the nnz indices with np.unique)
+        hit = np.zeros(self.r, dtype=bool)
+        hit[indices] = True
+        new = np.flatnonzero(hit & (self._row < 0))
         if new.size:
             start = self.touched
             need = start + new.size
@@ -182,11 +186,8 @@ class NeuronSDM(AssociativeMemory):
             self._row[new] = np.arange(start, need, dtype=np.int32)
             self.touched = need
         bipolar = 2 * pointers.astype(COUNTER_DTYPE) - 1
-        for mu in range(m):
-            rows = self._row[indices[indptr[mu] : indptr[mu + 1]]]
-            # a pattern's active neurons are distinct, so fancy-index += is exact
-            self._counters[rows] += bipolar[mu]
-            self._writes[rows] += 1
+        rows = self._row[indices].astype(np.int64)
+        accumulate_writes(self._counters, self._writes, rows, indptr, bipolar, backend=self.backend)
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         indptr, indices = self._scan(q)
