@@ -582,3 +582,26 @@ def test_accumulate_writes_backends_agree_with_dense_reference():
         C, h = np.zeros((n_rows, width), np.int32), np.zeros(n_rows, np.int64)
         accumulate_writes(C, h, rows, indptr, values, backend=backend)
         assert np.array_equal(C, A.T @ values) and np.array_equal(h, A.sum(0)), backend
+
+
+def test_sum_active_rows_backends_agree_with_dense_reference():
+    from sdmlib.memories._scan import sum_active_rows
+
+    rng = np.random.default_rng(SEED + 12)
+    n_rows, B, width = 60, 25, 9
+    C = rng.integers(-50, 50, size=(n_rows, width)).astype(np.int32)
+    sizes = rng.integers(0, 15, size=B)
+    sizes[-3:] = 0  # trailing empty queries
+    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    rows = rng.integers(-1, n_rows, size=indptr[-1]).astype(np.int64)  # -1: unwritten neuron
+    ref_sums = np.zeros((B, width), np.int64)
+    ref_kept = np.zeros(B, np.int64)
+    for b in range(B):
+        for row in rows[indptr[b] : indptr[b + 1]]:
+            if row >= 0:
+                ref_sums[b] += C[row]
+                ref_kept[b] += 1
+    backends = ["numpy"] + (["numba"] if numba_available() else [])
+    for backend in backends:
+        sums, kept = sum_active_rows(C, rows, indptr, backend=backend)
+        assert np.array_equal(sums, ref_sums) and np.array_equal(kept, ref_kept), backend

@@ -28,7 +28,7 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import hamming_distance
 
-__all__ = ["scan_within_radius", "accumulate_writes", "pairwise_hamming", "numba_available", "stream_floor"]
+__all__ = ["scan_within_radius", "accumulate_writes", "sum_active_rows", "pairwise_hamming", "numba_available", "stream_floor"]
 
 try:  # numba is an optional dependency (extra "fast")
     import numba
@@ -230,6 +230,17 @@ if _HAVE_NUMBA:
                     counters[row, j] += values[mu, j]
 
     @njit(cache=True, nogil=True)
+    def _sum_rows_numba(counters, rows, indptr, sums, kept):  # pragma: no cover - compiled
+        for b in range(indptr.shape[0] - 1):
+            for k in range(indptr[b], indptr[b + 1]):
+                row = rows[k]
+                if row < 0:
+                    continue
+                kept[b] += 1
+                for j in range(counters.shape[1]):
+                    sums[b, j] += counters[row, j]
+
+    @njit(cache=True, nogil=True)
     def _stream_xor(flat):  # pragma: no cover - compiled
         acc = np.uint64(0)
         for i in range(flat.shape[0]):
@@ -273,6 +284,57 @@ def accumulate_writes(
         seg = rows[indptr[mu] : indptr[mu + 1]]
         counters[seg] += values[mu]
         writes[seg] += 1
+
+
+def sum_active_rows(
+    counters: np.ndarray,
+    rows: np.ndarray,
+    indptr: np.ndarray,
+    *,
+    backend: Literal["auto", "numba", "numpy"] = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per query, the sum of the counter rows ``rows[indptr[b]:indptr[b+1]]`` (``-1`` = skip).
+
+    The read step of the neuron-based SDM. Returns ``(sums, kept)``: ``int64``
+    sums of shape ``(B, width)`` (no overflow: int32 counters summed in int64)
+    and the number of non-skipped rows per query. The numba loop and the
+    numpy route (``np.add.reduceat`` over gathered blocks) agree exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> C = np.array([[1, -1], [2, 2], [-3, 1]], np.int32)
+    >>> sums, kept = sum_active_rows(C, np.array([0, -1, 2, 1]), np.array([0, 3, 3, 4]), backend="numpy")
+    >>> sums.tolist(), kept.tolist()
+    ([[-2, 0], [0, 0], [2, 2]], [2, 0, 1])
+    """
+    check_choice("backend", backend, ("auto", "numba", "numpy"))
+    if backend == "numba" and not _HAVE_NUMBA:
+        raise ValueError("backend='numba' needs numba (pip install numba, or the 'fast' extra)")
+    B, width = indptr.shape[0] - 1, counters.shape[1]
+    sums = np.zeros((B, width), dtype=np.int64)
+    if _HAVE_NUMBA and backend != "numpy":
+        kept = np.zeros(B, dtype=np.int64)
+        _sum_rows_numba(counters, rows, indptr, sums, kept)
+        return sums, kept
+    keep = rows >= 0
+    kept_rows = rows[keep].astype(np.int64)
+    # kept rows per query as differences of a cumulative count (np.add.reduceat
+    # mishandles empty segments, and trailing ones index past the end)
+    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    kept = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
+    starts = np.concatenate([[0], np.cumsum(kept)[:-1]])
+    nonempty = kept > 0
+    # gather and reduce in chunks of about 2**24 counter values
+    chunk = max(1, (1 << 24) // max(1, width * max(1, int(kept.max(initial=1)))))
+    for b0 in range(0, B, chunk):
+        sel = np.flatnonzero(nonempty[b0 : b0 + chunk]) + b0
+        if sel.size == 0:
+            continue
+        lo, hi = starts[sel[0]], starts[sel[-1]] + kept[sel[-1]]
+        block = counters[kept_rows[lo:hi]]
+        sums[sel] = np.add.reduceat(block, starts[sel] - lo, axis=0, dtype=np.int64)
+    return sums, kept
 
 
 def _check_packed(name: str, x: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import pack_bits
 from sdmlib.memories._base import AssociativeMemory
-from sdmlib.memories._scan import accumulate_writes, scan_within_radius
+from sdmlib.memories._scan import accumulate_writes, scan_within_radius, sum_active_rows
 
 __all__ = ["NeuronSDM", "COUNTER_DTYPE"]
 
@@ -191,29 +191,10 @@ class NeuronSDM(AssociativeMemory):
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         indptr, indices = self._scan(q)
-        B = q.shape[0]
-        out = np.zeros((B, self.n_out), dtype=np.uint8)
-        # keep only active neurons that hold a write (the others have zero counters)
-        rows_all = self._row[indices]
-        keep = rows_all >= 0
-        rows = rows_all[keep].astype(np.int64)
-        # kept rows per query as differences of a cumulative count (np.add.reduceat
-        # mishandles empty segments, and trailing ones index past the end)
-        kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-        per_query = kept_before[indptr[1:]] - kept_before[indptr[:-1]]
-        starts = np.concatenate([[0], np.cumsum(per_query)[:-1]])
-        empty = per_query == 0  # written neurons have h > 0, so this is sum(a h) == 0
-        # sum the counters of each query's rows, in chunks of about 2**24 counter values
-        chunk = max(1, (1 << 24) // max(1, self.n_out * max(1, int(per_query.max(initial=1)))))
-        for b0 in range(0, B, chunk):
-            sel = np.flatnonzero(~empty[b0 : b0 + chunk]) + b0
-            if sel.size == 0:
-                continue
-            lo, hi = starts[sel[0]], starts[sel[-1]] + per_query[sel[-1]]
-            block = self._counters[rows[lo:hi]]
-            sums = np.add.reduceat(block, starts[sel] - lo, axis=0, dtype=np.int64)
-            out[sel] = sums > 0
-        return out, empty
+        # active neurons that never received a write have zero counters: skip them (-1)
+        sums, kept = sum_active_rows(self._counters, self._row[indices], indptr, backend=self.backend)
+        empty = kept == 0  # written neurons have h > 0, so this is sum(a h) == 0
+        return (sums > 0).astype(np.uint8), empty
 
     def counters(self) -> tuple[np.ndarray, np.ndarray]:
         """Dense copies of the counters ``C`` (r, n_out) and write counts ``h`` (r,).
