@@ -605,3 +605,10 @@ def test_sum_active_rows_backends_agree_with_dense_reference():
     for backend in backends:
         sums, kept = sum_active_rows(C, rows, indptr, backend=backend)
         assert np.array_equal(sums, ref_sums) and np.array_equal(kept, ref_kept), backend
+
+
+def test_hopfield_refuses_writes_beyond_exact_float_range():
+    net = Hopfield(n=8).write(np.eye(8, dtype=np.uint8)[:2])
+    net.m = 2**53 // 8 - 2  # as if that many patterns were stored already
+    with pytest.raises(OverflowError, match="2\\*\\*53"):
+        net.write(np.ones((2, 8), dtype=np.uint8))
