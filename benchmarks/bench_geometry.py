@@ -16,11 +16,11 @@ Target: the whole n = 10 000 log-space curve in under 50 ms.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from scipy import special
 
+from sdmlib._timing import best_time
 from sdmlib.geometry import (
     hamming_ball_intersection,
     hamming_radius_for_fraction,
@@ -44,16 +44,6 @@ def float_lune_curve(n: int, d: int) -> np.ndarray:
     out = ball - lune[(dv - 1) // 2 + 1]
     out[0] = ball
     return np.maximum(out, 0.0)
-
-
-def best_time(fn, repeat: int = 5) -> float:
-    """Smallest wall time of ``repeat`` calls, in seconds."""
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:

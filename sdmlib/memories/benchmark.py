@@ -25,11 +25,9 @@ Each method is checked to return the same active set before it is timed.
 
 from __future__ import annotations
 
-import time
-from typing import Callable
-
 import numpy as np
 
+from sdmlib._timing import best_time
 from sdmlib._validate import check_int
 from sdmlib.geometry import hamming_radius_for_fraction
 from sdmlib.hamming import pack_bits
@@ -79,15 +77,6 @@ def dense_cdist_scan(neurons_bits: np.ndarray, query_bits: np.ndarray, d: int) -
 
         dist = cdist(query_bits, neurons_bits, metric="hamming") * neurons_bits.shape[1]
         return np.flatnonzero(np.rint(dist[0]) <= d)
-
-
-def _best_time(fn: Callable[[], object], repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def benchmark_scan(
@@ -146,35 +135,35 @@ def benchmark_scan(
     ptr, ref = scan_within_radius(A, Q, d, backend="numpy" if not numba_available() else "auto")
     if numba_available():
         if "numba" in include:
-            add("numba", _best_time(lambda: scan_within_radius(A, Q, d), repeats), ref.size)
+            add("numba", best_time(lambda: scan_within_radius(A, Q, d), repeats), ref.size)
         if "numba x2" in include:
             _, idx = scan_within_radius(A, Q, d, threads=2)
             assert np.array_equal(idx, ref)
-            add("numba x2", _best_time(lambda: scan_within_radius(A, Q, d, threads=2), repeats), ref.size, "2 threads")
+            add("numba x2", best_time(lambda: scan_within_radius(A, Q, d, threads=2), repeats), ref.size, "2 threads")
         if "numba, batch 64" in include:
             QB = pack_bits(rng.integers(0, 2, size=(64, n), dtype=np.uint8))
             QB[0] = Q[0]
             ptrb, idxb = scan_within_radius(A, QB, d)
             assert np.array_equal(idxb[: ptrb[1]], ref)
-            t = _best_time(lambda: scan_within_radius(A, QB, d), max(1, repeats // 2)) / 64
+            t = best_time(lambda: scan_within_radius(A, QB, d), max(1, repeats // 2)) / 64
             add("numba, batch 64", t, ref.size, "time per query")
         if "NeuronSDM.read" in include:
             from sdmlib.memories.neuron import NeuronSDM
 
             mem = NeuronSDM(n=n, d=d, r=r, seed=rng)
             mem.write(rng.integers(0, 2, size=(16, n), dtype=np.uint8))
-            t = _best_time(lambda: mem.read(q_bits), repeats)
+            t = best_time(lambda: mem.read(q_bits), repeats)
             add("NeuronSDM.read", t, mem.active_neurons(q_bits)[0].size, "whole read, 16 patterns stored")
             del mem
         if "floor" in include:
-            t_seq = _best_time(lambda: stream_floor(A), repeats)
-            t_blk = _best_time(lambda: stream_floor(A, order="blocked"), repeats)
+            t_seq = best_time(lambda: stream_floor(A), repeats)
+            t_blk = best_time(lambda: stream_floor(A, order="blocked"), repeats)
             how = "sequential" if t_seq <= t_blk else "blocked"
             add("floor", min(t_seq, t_blk), 0, f"one streaming pass ({how})")
     if "numpy" in include:
         _, idx = scan_within_radius(A, Q, d, backend="numpy")
         assert np.array_equal(idx, ref)
-        add("numpy", _best_time(lambda: scan_within_radius(A, Q, d, backend="numpy"), max(1, repeats // 3)), ref.size)
+        add("numpy", best_time(lambda: scan_within_radius(A, Q, d, backend="numpy"), max(1, repeats // 3)), ref.size)
     if "dense" in include:
         rd = min(r, r_dense)
         from sdmlib.hamming import unpack_bits
@@ -183,7 +172,7 @@ def benchmark_scan(
         qf = q_bits.astype(np.float32)
         idx = dense_cdist_scan(bits, qf, d)
         assert np.array_equal(idx, ref[ref < rd])
-        t = _best_time(lambda: dense_cdist_scan(bits, qf, d), max(1, repeats // 3)) * (r / rd)
+        t = best_time(lambda: dense_cdist_scan(bits, qf, d), max(1, repeats // 3)) * (r / rd)
         add("dense cdist (original)", t, ref.size, f"timed at r={rd}, scaled")
         del bits
     if "faiss" in include and n % 8 == 0:
@@ -194,6 +183,6 @@ def benchmark_scan(
         else:
             idx, index = faiss_range_search(A, Q, n, d)
             assert np.array_equal(idx, ref)
-            t = _best_time(lambda: faiss_range_search(A, Q, n, d, index), repeats)
+            t = best_time(lambda: faiss_range_search(A, Q, n, d, index), repeats)
             add("faiss", t, ref.size, "IndexBinaryFlat.range_search(d+1)")
     return rows
