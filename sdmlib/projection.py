@@ -953,24 +953,15 @@ def build_memory(model: EvalModel, n: int, d: int, *, seed: int = 0):
 
 def _iterate(reader: Callable, W: np.ndarray, x0: np.ndarray, max_steps: int, tol: float):
     """Iterate ``x <- read(W x)`` per query until ``1 - cos(x_new, x_old) < tol`` or ``max_steps``."""
-    x = x0.copy()
-    B = x.shape[0]
-    steps = np.zeros(B, dtype=np.int64)
-    empty_reads = np.zeros(B, dtype=np.int64)
-    converged = np.zeros(B, dtype=bool)
-    active = np.arange(B)
-    for _ in range(max_steps):
-        if active.size == 0:
-            break
-        old = x[active]
+    from sdmlib.memories._base import iterate_reads
+
+    def step(old: np.ndarray):
         new, empty = reader(old @ W.T)
         new[empty] = old[empty]  # nothing in range: keep the full-dimensional query
-        steps[active] += 1
-        empty_reads[active] += empty
-        still = (1.0 - _cosines_np(new, old)) < tol
-        x[active] = new
-        converged[active[still]] = True
-        active = active[~still]
+        return new, empty, (1.0 - _cosines_np(new, old)) < tol, 0
+
+    x = x0.copy()
+    steps, converged, empty_reads = iterate_reads(step, x, max_steps)
     return x, steps, converged, empty_reads
 
 

@@ -5,7 +5,7 @@ See :mod:`sdmlib.memories` for the protocol description.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -109,6 +109,59 @@ def _unit_rows(name: str, x: np.ndarray) -> np.ndarray:
     if np.any(norms == 0):
         raise ValueError(f"{name} must have non-zero rows (continuous memories normalise them to unit length)")
     return x / norms[:, None]
+
+
+def iterate_reads(
+    step: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, int]],
+    x: np.ndarray,
+    max_steps: int,
+    *,
+    batch_rule: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterate ``x <- step(x)`` on the rows that have not converged, in place.
+
+    The convergence loop shared by every memory's ``retrieve`` and by the
+    learned-projection evaluation. ``step(old)`` gets the still-active rows and
+    returns ``(new, empty, still, changed)``: the updated rows, which reads were
+    empty, which rows have converged, and a count of changed entries for the
+    original's batch-global rule. With ``batch_rule=False`` (per query) a row is
+    frozen as soon as it is ``still``; with ``batch_rule=True`` every row runs
+    until a step changes nothing in the whole batch.
+
+    Returns ``(steps, converged, empty_reads)`` per row.
+
+    Examples
+    --------
+    Halving until below 1: the row that starts at 8 needs four steps.
+
+    >>> import numpy as np
+    >>> x = np.array([[8.0], [0.5]])
+    >>> def halve(old):
+    ...     new = old / 2
+    ...     return new, np.zeros(len(old), bool), new[:, 0] < 1, 1
+    >>> steps, converged, _ = iterate_reads(halve, x, 10)
+    >>> steps.tolist(), converged.tolist(), x[:, 0].tolist()
+    ([4, 1], [True, True], [0.5, 0.25])
+    """
+    B = x.shape[0]
+    steps = np.zeros(B, dtype=np.int64)
+    empty_reads = np.zeros(B, dtype=np.int64)
+    converged = np.zeros(B, dtype=bool)
+    active = np.arange(B)
+    for _ in range(max_steps):
+        if active.size == 0:
+            break
+        new, empty, still, changed = step(x[active])
+        steps[active] += 1
+        empty_reads[active] += empty
+        x[active] = new
+        if not batch_rule:
+            converged[active[still]] = True
+            active = active[~still]
+        elif changed == 0:
+            converged[:] = True
+            active = active[:0]
+    return steps, converged, empty_reads
 
 
 class AssociativeMemory:
@@ -228,41 +281,26 @@ class AssociativeMemory:
         x = x.astype(np.float64 if not self.binary else np.uint8, copy=True)
         if not self.binary and renormalize:
             x = _unit_rows("queries", x)
-        B = x.shape[0]
-        steps = np.zeros(B, dtype=np.int64)
-        empty_reads = np.zeros(B, dtype=np.int64)
-        converged = np.zeros(B, dtype=bool)
-        active = np.arange(B)
-        for _ in range(max_steps):
-            if active.size == 0:
-                break
-            old = x[active]
+
+        def step(old: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
             new, empty = self._read_checked(old)
-            steps[active] += 1
-            empty_reads[active] += empty
             if self.binary:
                 diff = np.count_nonzero(new != old, axis=1)
-                still = diff <= tol
-                batch_changed = int(diff.sum())
-            else:
-                moved = np.abs(new - old)
-                batch_changed = int(np.count_nonzero(moved > tol))
-                nn = np.linalg.norm(new, axis=1)
-                no = np.linalg.norm(old, axis=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    cos = np.einsum("ij,ij->i", new, old) / (nn * no)
-                still = np.where((nn == 0) | (no == 0), np.all(new == old, axis=1), 1.0 - cos < tol)
-                if renormalize:
-                    ok = nn > 0
-                    new[ok] /= nn[ok, None]
-            x[active] = new
-            if convergence == "per-query":
-                converged[active[still]] = True
-                active = active[~still]
-            else:
-                if batch_changed == 0:
-                    converged[:] = True
-                    active = active[:0]
+                return new, empty, diff <= tol, int(diff.sum())
+            batch_changed = int(np.count_nonzero(np.abs(new - old) > tol))
+            nn = np.linalg.norm(new, axis=1)
+            no = np.linalg.norm(old, axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cos = np.einsum("ij,ij->i", new, old) / (nn * no)
+            still = np.where((nn == 0) | (no == 0), np.all(new == old, axis=1), 1.0 - cos < tol)
+            if renormalize:
+                ok = nn > 0
+                new[ok] /= nn[ok, None]
+            return new, empty, still, batch_changed
+
+        steps, converged, empty_reads = iterate_reads(
+            step, x, max_steps, batch_rule=(convergence == "original")
+        )
         if single:
             return RetrieveResult(x[0], steps[0], converged[0], empty_reads[0])
         return RetrieveResult(x, steps, converged, empty_reads)
