@@ -22,7 +22,8 @@ LIB_KEY   := $(shell cat $$(find sdmlib book/data -type f \( -name '*.py' -o -na
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
-export MPLBACKEND := Agg
+# No MPLBACKEND here: the Jupyter kernel would inherit it and the book would show no figure.
+# Only pytest draws off-screen (Agg), below.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 BUILD_FLAGS := -W -n --keep-going
@@ -60,7 +61,7 @@ book: setup
 test: setup unit-tests book-forced site-check
 
 unit-tests: setup
-	$(PY) -m pytest -m "not site"
+	MPLBACKEND=Agg $(PY) -m pytest -m "not site"
 
 # Every cell executed afresh: the cache is cleared first.
 book-forced: setup
@@ -69,7 +70,7 @@ book-forced: setup
 	echo "$(LIB_KEY)" > _build/.lib-key
 
 site-check: setup
-	$(PY) -m pytest -m site tests/test_site.py
+	MPLBACKEND=Agg $(PY) -m pytest -m site tests/test_site.py
 
 chapter: setup
 	@test -n "$(CH)" || (echo "usage: make chapter CH=book/<chapter>.md"; exit 2)

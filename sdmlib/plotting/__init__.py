@@ -1,0 +1,256 @@
+"""The book's figure policy and shared figure conventions.
+
+Only the book (and a researcher's own plots) import this package; the computational
+modules never plot. Chapter-specific figures live in submodules named after the concept
+they show (``sdmlib.plotting.recall`` for recall curves, ...); each returns a
+:class:`matplotlib.figure.Figure` and never calls ``pyplot.show``.
+
+**Figure policy** (what every figure of the book follows):
+
+* *Width.* A figure is drawn :data:`FIGURE_WIDTH` = 6.0 inches wide and shown at the
+  784 px width of the text column, i.e. 1 pt ≈ 1.8 px on a desktop and ≈ 0.8 px on a
+  390 px phone (≈ 360 px of column). Fonts are set for that: 10 pt text (18 px / 8 px),
+  9 pt ticks and legends. At most two panels side by side; more panels wrap into rows.
+* *Resolution.* PNG at :data:`PNG_DPI` = 260 dpi, so a full-width figure is ≈ 1560 px:
+  two device pixels per CSS pixel in the column (sharp on high-density screens).
+* *Colour and shape.* The Okabe–Ito palette (colour-blind safe), and every series also
+  differs by marker or line style (:data:`ALGORITHM_STYLES`, :func:`series_style`,
+  :func:`radius_style`), so that no legend relies on colour alone. The same algorithm
+  has the same colour, marker and line in every chapter.
+* *Layout.* Constrained layout, so that titles, suptitles and legends never overlap.
+
+Examples
+--------
+The styles differ in shape as well as colour, for every pair of algorithms and radii:
+
+>>> from sdmlib.plotting import ALGORITHM_STYLES, radius_style, series_style
+>>> shapes = {(s["marker"], s["linestyle"]) for s in ALGORITHM_STYLES.values()}
+>>> len(shapes) == len(ALGORITHM_STYLES)
+True
+>>> len({(radius_style(d)["marker"], radius_style(d)["color"]) for d in (5, 9, 11, 15, 19, 27)})
+6
+>>> series_style(0) != series_style(len(MARKERS))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "OKABE_ITO", "ALGORITHM_COLORS", "ALGORITHM_STYLES", "RADIUS_COLORS", "MARKERS", "LINESTYLES",
+    "FIGURE_WIDTH", "PNG_DPI", "radius_color", "radius_style", "series_style", "apply_style",
+    "figure", "glue_figure", "attention_vs_sdm_figure",
+]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+#: Figure width in inches (the 784 px text column) and PNG resolution (2 px per CSS px).
+FIGURE_WIDTH = 6.0
+PNG_DPI = 260
+
+#: Markers and line styles, in the order series take them.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
+
+#: One style per algorithm, the same in every chapter: colour *and* marker and line style.
+#: (Yellow is never used for lines: it vanishes on white.)
+ALGORITHM_STYLES = {
+    "neuron_sdm": dict(color=OKABE_ITO["black"], marker="o", linestyle="-"),
+    "binary_sdm": dict(color=OKABE_ITO["blue"], marker="s", linestyle="-"),
+    "pattern_sdm": dict(color=OKABE_ITO["blue"], marker="s", linestyle="--"),
+    "pattern_sdm_finite": dict(color=OKABE_ITO["sky_blue"], marker="^", linestyle="--"),
+    "continuous_sdm": dict(color=OKABE_ITO["green"], marker="D", linestyle="-"),
+    "softmax": dict(color=OKABE_ITO["vermillion"], marker="v", linestyle="-"),
+    "sdm_attention_binary": dict(color=OKABE_ITO["vermillion"], marker="v", linestyle="-."),
+    "sdm_attention_continuous": dict(color=OKABE_ITO["orange"], marker="P", linestyle="-."),
+    "transformer_attention": dict(color=OKABE_ITO["purple"], marker="X", linestyle=":"),
+    "hopfield": dict(color=OKABE_ITO["grey"], marker="*", linestyle=":"),
+    "exact": dict(color=OKABE_ITO["black"], marker="o", linestyle=(0, (5, 1, 1, 1, 1, 1))),
+    "approximation": dict(color=OKABE_ITO["orange"], marker="h", linestyle="--"),
+}
+
+#: The colour of each algorithm (kept for plots that need the colour only).
+ALGORITHM_COLORS = {name: style["color"] for name, style in ALGORITHM_STYLES.items()}
+
+#: The paper's reference radii for n = 64 and a colour for each.
+RADIUS_COLORS = {
+    5: OKABE_ITO["vermillion"],
+    9: OKABE_ITO["orange"],
+    11: OKABE_ITO["green"],
+    15: OKABE_ITO["blue"],
+    19: OKABE_ITO["sky_blue"],
+    27: OKABE_ITO["purple"],
+}
+_RADIUS_MARKERS = {5: "o", 9: "s", 11: "^", 15: "D", 19: "v", 27: "P"}
+
+_CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "black")]
+_CYCLE_LINES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
+
+
+def radius_color(d: int) -> str:
+    """Colour of radius ``d``: the fixed one for the paper's radii, else from the cycle."""
+    return RADIUS_COLORS.get(int(d), _CYCLE[int(d) % len(_CYCLE)])
+
+
+def radius_style(d: int) -> dict:
+    """Colour and marker of radius ``d`` (fixed for the paper's radii), for ``ax.plot(..., **style)``."""
+    d = int(d)
+    return dict(color=radius_color(d), marker=_RADIUS_MARKERS.get(d, MARKERS[d % len(MARKERS)]))
+
+
+def series_style(i: int) -> dict:
+    """Style of the ``i``-th series of a plot: colour, marker and line style all cycle.
+
+    The colour cycle (7) and the marker cycle (9) have coprime lengths, so the first
+    63 series differ in at least colour and marker, and no two neighbours share either.
+    """
+    i = int(i)
+    return dict(color=_CYCLE[i % len(_CYCLE)], marker=MARKERS[i % len(MARKERS)],
+                linestyle=LINESTYLES[i % len(LINESTYLES)])
+
+
+def apply_style() -> None:
+    """Set the matplotlib defaults of the figure policy (call once per chapter).
+
+    Inside IPython (a Jupyter kernel, the book build) it also registers the PNG
+    formatter at :data:`PNG_DPI` for figures, whatever the matplotlib backend: a
+    figure passed to ``myst_nb.glue`` or displayed is rendered even where
+    ``MPLBACKEND=Agg`` reached the kernel.
+    """
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (FIGURE_WIDTH, 3.8),
+            "figure.dpi": 100,
+            "figure.constrained_layout.use": True,
+            "savefig.dpi": PNG_DPI,
+            "font.size": 10,
+            "axes.titlesize": 10,
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "figure.titlesize": 11,
+            "lines.markersize": 4.5,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            # colour and line style change together: default series differ in both
+            "axes.prop_cycle": cycler(color=_CYCLE) + cycler(linestyle=_CYCLE_LINES),
+            "legend.frameon": False,
+        }
+    )
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with matplotlib-inline users
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png", dpi=PNG_DPI, bbox_inches="tight")
+
+
+def figure(nrows: int = 1, ncols: int = 1, *, height: float | None = None, **subplots_kw):
+    """A figure of the policy's width with ``nrows × ncols`` panels: ``(fig, axes)``.
+
+    The figure is a plain :class:`matplotlib.figure.Figure` (no pyplot state, so it is
+    never shown twice and never leaks in a loop). ``height`` defaults to 3.8 inches per
+    row of one or two panels. ``ncols`` is limited to 2 (phones): wrap more panels into rows.
+
+    Examples
+    --------
+    >>> fig, axes = figure(2, 2, sharex=True)
+    >>> axes.shape, float(fig.get_figwidth()) == FIGURE_WIDTH
+    ((2, 2), True)
+    """
+    from matplotlib.figure import Figure
+
+    if ncols not in (1, 2):
+        raise ValueError(f"ncols must be 1 or 2 (figures are read on phones too), got {ncols!r}")
+    if int(nrows) < 1:
+        raise ValueError(f"nrows must be >= 1, got {nrows!r}")
+    if height is None:  # one panel 3.8 in; a row of two 3.0 in; several rows 2.8 in each
+        height = 2.8 * nrows if nrows > 1 else (3.8 if ncols == 1 else 3.0)
+    fig = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=True, **subplots_kw)
+    return fig, axes
+
+
+def glue_figure(name: str, fig) -> None:
+    """Hand ``fig`` to the book under ``name`` (for a ``{glue:figure}`` directive).
+
+    Glues the figure with ``myst_nb.glue`` (displayed too, so that an executed notebook
+    from ``make chapter`` shows it; the book's cell carries ``remove-output`` so the page
+    shows it once, where the directive puts it) and closes it if pyplot manages it.
+    """
+    import matplotlib.pyplot as plt
+    from myst_nb import glue
+
+    glue(name, fig, display=True)
+    plt.close(fig)
+
+
+def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
+    """The book's headline figure: normalised SDM read weights against a softmax.
+
+    For each radius ``d`` the weights of a set of patterns at every Hamming
+    distance ``d_v = 0..n`` are the circle intersections normalised over the
+    patterns (`sdmlib.beta.sdm_weights`), plotted against the cosine similarity
+    ``1 - 2 d_v / n``, beside the softmax with the as-published fitted β.
+    Returns the matplotlib figure (regenerate the README's copy with
+    ``python -m sdmlib figure --out FILE``).
+    """
+    from sdmlib.beta import fit_beta, sdm_weights, softmax_weights
+    from sdmlib.hamming import hamming_to_cosine
+
+    apply_style()
+    x = hamming_to_cosine(np.arange(n + 1), n)
+    fig, ax = figure()
+    for d in radii:
+        beta = fit_beta(n, d, estimator="as-published").beta
+        style = radius_style(d)
+        ax.plot(x, sdm_weights(n, d, x), ls="none", color=style["color"], marker=style["marker"],
+                label=f"SDM, d = {d}")
+        ax.plot(x, softmax_weights(beta, x), "-", lw=1.5, color=style["color"], label=f"softmax, β = {beta:.1f}")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-12, 1.5)
+    ax.set_xlabel(r"cosine similarity of query and pattern address, $x = 1 - 2 d_v / n$")
+    ax.set_ylabel("normalised read weight")
+    ax.set_title(f"SDM read weights ≈ softmax(βx): $n = {n}$, $r = 2^{{{n}}}$, one pattern per distance")
+    ax.legend(ncol=2)
+    return fig
+
+
+def cli_main(command: str, argv: list[str]) -> int:
+    """``python -m sdmlib figure --out FILE``: write the headline figure (README)."""
+    import argparse
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m sdmlib {command}",
+        description="Write the book's headline figure (SDM read weights vs softmax) to a PNG file.",
+    )
+    parser.add_argument("--out", required=True, help="output PNG path")
+    parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
+    args = parser.parse_args(argv)
+    fig = attention_vs_sdm_figure(n=args.n)
+    fig.savefig(args.out, dpi=150)
+    print(f"wrote {args.out}")
+    return 0
