@@ -9,8 +9,8 @@ when nothing could be computed. The chapter states which outcome its prose descr
 build, so that the table, the chapter's text and its numbers cannot drift apart.
 
 The three cells of a row are glued as ``repro_<ID>_paper``, ``repro_<ID>_book`` and
-``repro_<ID>_status``; ``book/reproduction.md`` pastes them with cross-document glue
-(``{glue:text}`chapter.md::repro_B1_book:s```) and types none of them.
+``repro_<ID>_status``; ``book/reproduction.md`` pastes them with cross-document glue (the
+``chapter.md::repro_B1_book:s`` form of the ``glue:text`` role) and types none of them.
 
 Examples
 --------
