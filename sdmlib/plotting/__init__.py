@@ -232,7 +232,7 @@ def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
     ax.set_xlabel(r"cosine similarity of query and pattern address, $x = 1 - 2 d_v / n$")
     ax.set_ylabel("normalised read weight")
     ax.set_title(f"SDM read weights ≈ softmax(βx): $n = {n}$, $r = 2^{{{n}}}$, one pattern per distance")
-    ax.legend(ncol=len(radii))  # filled column by column: one column per radius
+    ax.legend(loc="upper left")  # the upper left holds no data: SDM weights exist only for x > 1 - 4d/n
     return fig
 
 
