@@ -56,8 +56,9 @@ OKABE_ITO = {
     "grey": "#999999",
 }
 
-#: Figure width in inches (the 784 px text column) and PNG resolution (2 px per CSS px).
+#: Figure width in inches: the figure is shown at the 784 px width of the text column.
 FIGURE_WIDTH = 6.0
+#: PNG resolution: 6.0 in × 260 dpi ≈ 1560 px, two device pixels per CSS pixel of the column.
 PNG_DPI = 260
 
 #: Markers and line styles, in the order series take them.

@@ -1,0 +1,364 @@
+r"""Figures of the softmax correspondence (β of an SDM radius) and of neuron coverage.
+
+Each function takes the parameters (or the computed table) of one figure of the chapters
+*Attention approximates SDM* and *Neuron coverage*, calls the computational functions of
+`sdmlib.beta` / `sdmlib.capacity`, and returns a :class:`matplotlib.figure.Figure` drawn
+with `sdmlib.plotting.figure` (the policy width; at most two panels side by side). The
+plotted data are exactly the library's values, so a figure can be checked against them.
+
+Examples
+--------
+>>> fig = log_fit_figure(64, 11)
+>>> [line.get_label() for line in fig.axes[0].get_lines()][:3]
+['$\\log I(d_v)$ (exact)', 'OLS: $\\beta=14.41$', 'as published: $\\beta=15.85$']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, series_style
+
+__all__ = [
+    "log_fit_figure", "beta_radius_figure", "BETA_CURVES", "weights_vs_softmax_figure",
+    "approximation_error_figure", "COVERAGE_METHODS", "coverage_figure",
+]
+
+
+def _line(style: Mapping[str, Any], **over: Any) -> dict:
+    """A copy of a style dict with some keys replaced (``marker=None`` drops the marker)."""
+    out = dict(style)
+    out.update(over)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _sci(value: float) -> str:
+    """``5e-13`` as mathtext ``5\\times10^{-13}`` (to go between ``$``; plain for 1e-3 < value < 100)."""
+    if 1e-3 < abs(value) < 100:
+        return f"{value:.2g}"
+    mant, exp = f"{value:.0e}".split("e")
+    return rf"{mant}\times10^{{{int(exp)}}}"
+
+
+def _power_of_two_label(n: int, r: Any) -> str:
+    """``$r=2^{n}$`` for one neuron per address, else ``$r=10^k$`` or ``$r=…$``."""
+    if r is None or (isinstance(r, int) and r > 0 and r.bit_length() - 1 == n and r == 2**n):
+        return rf"$r=2^{{{n}}}$"
+    k = math.log10(float(r))
+    if abs(k - round(k)) < 1e-9:
+        return rf"$r=10^{{{round(k)}}}$"
+    return rf"$r={float(r):.3g}$"
+
+
+def _plain_log_axis(axis) -> None:
+    """A log axis labelled 1, 2, 5, 10, 20, ... (plain numbers, not powers of ten)."""
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+# --------------------------------------------------------------------------- the log-linear fit
+def log_fit_figure(n: int = 64, d: int = 11, r: Any = None):
+    r"""The log intersection :math:`\log I(d_v)` and its fitted lines (OLS and as published).
+
+    The exact points :math:`\log I(d_v)` for :math:`d_v=0..2d` (the support), the fit
+    window :math:`d_v=0..d-1` shaded, and the two fitted lines of `sdmlib.beta.fit_beta`
+    (``estimator="ols"`` and ``"as-published"``), against :math:`d_v`.
+
+    Parameters
+    ----------
+    n, d : int
+        Dimension and radius.
+    r : int, float or None
+        Neuron count (``None``: :math:`2^n`); it moves only the intercept.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; lines: the points, the OLS line, the as-published line, the end of
+        the support.
+
+    Examples
+    --------
+    The points are the library's log intersection, the lines its fits:
+
+    >>> from sdmlib.beta import fit_beta
+    >>> fig = log_fit_figure(64, 11)
+    >>> points, ols, pub = fig.axes[0].get_lines()[:3]
+    >>> x = 1 - 2 * points.get_xdata() / 64
+    >>> bool(np.allclose(ols.get_ydata(), fit_beta(64, 11).log_fit(x)))
+    True
+    """
+    from sdmlib.beta import fit_beta
+    from sdmlib.geometry import log_hamming_ball_intersection
+
+    apply_style()
+    ols = fit_beta(n, d, r=r)
+    pub = fit_beta(n, d, r=r, estimator="as-published")
+    dv = np.arange(0, 2 * d + 1)
+    log_density = 0.0 if r is None else math.log(r) - n * math.log(2.0)
+    log_i = np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=float) + log_density
+    x = 1 - 2 * dv / n
+    fig, ax = figure()
+    ax.axvspan(-0.5, d - 0.5, color="0.9", label=f"fit window $d_v=0..{d - 1}$")
+    ax.plot(dv, log_i, **_line(ALGORITHM_STYLES["binary_sdm"], linestyle="none"),
+            label=r"$\log I(d_v)$ (exact)")
+    ax.plot(dv, ols.log_fit(x), **_line(ALGORITHM_STYLES["softmax"], marker=None),
+            label=rf"OLS: $\beta={ols.beta:.2f}$")
+    ax.plot(dv, pub.log_fit(x), **_line(ALGORITHM_STYLES["approximation"], marker=None),
+            label=rf"as published: $\beta={pub.beta:.2f}$")
+    ax.axvline(2 * d, color="0.4", lw=1, ls=":")
+    ax.text(2 * d - 0.3, log_i.min(), r"$I=0$ for $d_v>2d$", ha="right", va="bottom")
+    ax.set(xlabel=r"Hamming distance $d_v$ between the circle centres (bits)",
+           ylabel=r"$\log I(d_v)$ (natural log of expected neurons)",
+           title=rf"Log intersection and fitted lines, $n={n}$, $d={d}$, {_power_of_two_label(n, r)}")
+    ax.legend(loc="lower left")
+    return fig
+
+
+# --------------------------------------------------------------------------- beta against radius
+#: The three β curves of the β-against-radius figure: label -> (window, estimator).
+BETA_CURVES = {
+    r"OLS, $d_v=0..d-1$ (this book)": ("within-radius", "ols"),
+    r"as published, $d_v=0..d-1$ (the paper's $\beta$)": ("within-radius", "as-published"),
+    r"as published, $d_v=1..d$ (the original's figure)": ("one-to-radius", "as-published"),
+}
+
+
+def beta_radius_figure(ns: Sequence[int] = (64, 1000), curves: Mapping[str, tuple] | None = None, *,
+                       p_min: float = 1e-15, mark: tuple[float, int] | None = None):
+    r"""β against the radius :math:`d`, one panel per dimension, the space fraction on the right.
+
+    For each ``n`` (one row each) and each curve of ``curves`` (label -> (window,
+    estimator); default :data:`BETA_CURVES`) the panel plots `sdmlib.beta.beta_curve`
+    as :math:`d` against β (log scale), for the radii whose circle holds at least the
+    fraction ``p_min`` of the space. The right axis labels the same radii with
+    :math:`p(d)`. ``mark=(beta, d)`` draws cross-hairs at a point in the first panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(ns)`` panels (plus their twin axes); panel ``i`` has one line per curve,
+        with x = β and y = radius.
+
+    Examples
+    --------
+    >>> from sdmlib.beta import beta_curve
+    >>> fig = beta_radius_figure(ns=(64,), p_min=1e-30)  # every radius
+    >>> line = fig.axes[0].get_lines()[0]
+    >>> radii, betas = beta_curve(64)
+    >>> bool(np.array_equal(line.get_ydata(), radii) and np.allclose(line.get_xdata(), betas))
+    True
+    """
+    from sdmlib.beta import beta_curve
+    from sdmlib.geometry import hamming_radius_for_fraction, space_fraction
+
+    apply_style()
+    curves = BETA_CURVES if curves is None else curves
+    fig, axes = figure(len(ns), 1, height=3.2 * len(ns) + 0.6)
+    axes = np.atleast_1d(axes)
+    for ax, n in zip(axes, ns):
+        d_min = int(hamming_radius_for_fraction(n, p_min))
+        for i, (label, (window, estimator)) in enumerate(curves.items()):
+            radii, betas = beta_curve(n, window=window, estimator=estimator)
+            keep = radii >= d_min
+            radii, betas = radii[keep], betas[keep]
+            every = 1 if radii.size < 40 else (i * 3, radii.size // 12)
+            ax.plot(betas, radii, **series_style(i), markevery=every, label=label if ax is axes[0] else None)
+        _plain_log_axis(ax.xaxis)
+        ax.set(xlabel=r"softmax $\beta$ (cosine scale)", ylabel="Hamming radius $d$ (bits)",
+               title=rf"$\beta$ against radius, $n={n}$ ({_power_of_two_label(n, None)}; $\beta$ does not depend on $r$)")
+        lo, hi = ax.get_ylim()
+        ticks = np.linspace(max(d_min, math.ceil(lo)), min(radii.max(), math.floor(hi)), 6).round().astype(int)
+        right = ax.twinx()
+        right.set_ylim(lo, hi)
+        right.set_yticks(ticks)
+        right.set_yticklabels([f"${_sci(space_fraction(n, int(t)))}$" for t in ticks])
+        right.set_ylabel("space fraction $p(d)$")
+        right.grid(False)
+    if mark is not None:
+        beta, d = mark
+        axes[0].axhline(d, color="0.5", lw=0.8)
+        axes[0].axvline(beta, color="0.5", lw=0.8)
+        axes[0].annotate(rf"$\beta\approx{beta:g}\leftrightarrow d={d}$", (beta, d), xytext=(6, 6),
+                         textcoords="offset points")
+    fig.legend(loc="outside lower center", ncols=1)
+    return fig
+
+
+# --------------------------------------------------------------------------- weights vs softmax
+def weights_vs_softmax_figure(cases: Sequence[tuple[int, int]], *, floor: float = 1e-30):
+    r"""Normalised binary and cap intersections against the softmax, one panel per ``(n, d)``.
+
+    Each panel plots, over :math:`d_v=0..\min(n, 2d+\max(5, d/5))` (one pattern at every
+    distance :math:`d_v=0..n`, normalised over all of them), the binary weights and the
+    cap weights of `sdmlib.beta.sdm_weights` (zero weights left out: they have no
+    logarithm) and `sdmlib.beta.softmax_weights` with the binary OLS β of
+    `sdmlib.beta.fit_beta` (window :math:`0..d-1`), on a log axis cut at ``floor``.
+    Two panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per case (an odd last one is removed), lines: binary, cap, softmax.
+
+    Examples
+    --------
+    >>> from sdmlib.beta import sdm_weights
+    >>> fig = weights_vs_softmax_figure([(16, 3), (16, 5)])
+    >>> binary, cap, soft = fig.axes[0].get_lines()
+    >>> dv = binary.get_xdata()
+    >>> w = sdm_weights(16, 3, 1 - 2 * np.arange(17) / 16)[dv]
+    >>> bool(np.allclose(np.nan_to_num(binary.get_ydata()), w)), len(fig.axes)
+    (True, 2)
+    """
+    from sdmlib.beta import fit_beta, sdm_weights, softmax_weights
+    from sdmlib.geometry import space_fraction
+
+    apply_style()
+    cases = list(cases)
+    ncols = 1 if len(cases) == 1 else 2
+    nrows = -(-len(cases) // ncols)
+    fig, axes = figure(nrows, ncols, height=2.6 * nrows + 0.5)
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (n, d) in zip(axes, cases):
+        dv_all = np.arange(0, n + 1)
+        x = 1 - 2 * dv_all / n
+        beta = fit_beta(n, d).beta
+        dv = dv_all[: min(n, 2 * d + max(5, d // 5)) + 1]
+        every = max(1, dv.size // 14)
+        for i, (space, key, label) in enumerate([("binary", "binary_sdm", "binary intersection"),
+                                                 ("continuous", "continuous_sdm", "cap intersection")]):
+            w = sdm_weights(n, d, x, space=space)[dv]
+            ax.plot(dv, np.where(w > 0, w, np.nan), **ALGORITHM_STYLES[key], markevery=(i * every // 2, every),
+                    label=label)
+        ax.plot(dv, softmax_weights(beta, x)[dv], **_line(ALGORITHM_STYLES["softmax"], marker=None),
+                label=r"softmax, binary OLS $\beta$")
+        ax.set_yscale("log")
+        ax.set_ylim(max(ax.get_ylim()[0], floor), 2.0)  # weights are at most 1
+        ax.set_title(rf"$n={n}$, $d={d}$, $p(d)={_sci(space_fraction(n, d))}$" "\n" rf"softmax $\beta={beta:.1f}$")
+    for ax in axes[len(cases):]:
+        ax.remove()
+    for k, ax in enumerate(axes[: len(cases)]):
+        if k >= len(cases) - ncols:
+            ax.set_xlabel(r"Hamming distance $d_v$ (bits)")
+        if k % ncols == 0:
+            ax.set_ylabel("normalised weight")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
+    return fig
+
+
+# --------------------------------------------------------------------------- approximation error
+def approximation_error_figure(errors, *, estimators: Sequence[str] | None = None):
+    r"""Error of the softmax approximation against the space fraction, per dimension and estimator.
+
+    ``errors`` is a table (a :class:`pandas.DataFrame`) with one row per (``n``, ``p``,
+    ``estimator``) and the columns ``max_abs_error`` and ``kl_divergence`` of
+    `sdmlib.beta.softmax_approximation_error`. Rows of the figure: the two measures;
+    columns: the estimators (in order of appearance, or ``estimators``); one line per
+    ``n`` in each panel, on log–log axes, the y axis shared along a row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A 2 × (number of estimators) grid (at most two); panel (i, j) has one line per n.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> errors = pd.DataFrame({"n": [64, 64, 100, 100] * 2, "p": [1e-3, 1e-1] * 4,
+    ...                        "estimator": ["OLS"] * 4 + ["softmax fit"] * 4,
+    ...                        "max_abs_error": np.arange(1, 9) / 10, "kl_divergence": np.arange(1, 9) / 100})
+    >>> fig = approximation_error_figure(errors)
+    >>> len(fig.axes), fig.axes[3].get_lines()[1].get_ydata().tolist()
+    (4, [0.07, 0.08])
+    """
+    apply_style()
+    estimators = list(dict.fromkeys(errors["estimator"])) if estimators is None else list(estimators)
+    ncols = len(estimators)
+    fig, axes = figure(2, ncols, height=5.8, sharex=True, sharey="row")
+    axes = np.asarray(axes).reshape(2, ncols)
+    ns = sorted(set(errors["n"]))
+    measures = [("max_abs_error", r"max $|t-s|$ over $d_v=0..n$"),
+                ("kl_divergence", r"KL$(t\,\|\,s)$ (nats)")]
+    for j, est in enumerate(estimators):
+        for i, (col, ylabel) in enumerate(measures):
+            ax = axes[i, j]
+            for k, n in enumerate(ns):
+                g = errors[(errors["n"] == n) & (errors["estimator"] == est)].sort_values("p")
+                ax.plot(g["p"].to_numpy(), g[col].to_numpy(), **series_style(k), label=f"$n={n}$")
+            ax.set(xscale="log", yscale="log")
+            if j == 0:
+                ax.set_ylabel(ylabel)
+            if i == 1:
+                ax.set_xlabel("space fraction $p(d)$")
+        axes[0, j].set_title(rf"$\beta$: {est}")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(ns))
+    return fig
+
+
+# --------------------------------------------------------------------------- neuron coverage
+#: The four computations of `sdmlib.capacity.neuron_coverage` (method -> label).
+COVERAGE_METHODS = {"exact": "exact binomial", "poisson": r"Poisson, exact $p_d$",
+                    "normal": r"normal $p_d$ (the original's)", "normal_cc": r"normal $p_d$, continuity-corrected"}
+
+
+def coverage_figure(n: int = 1000, r: Any = 10**6, d_range: tuple[int, int] = (395, 460), *,
+                    methods: Mapping[str, str] | None = None, mark: int | None = 451):
+    r"""Neuron coverage against the radius: the four computations, and each one minus the exact one.
+
+    Top panel: :math:`P(\text{some neuron within }d)` of `sdmlib.capacity.neuron_coverage`
+    for every method of ``methods`` (default :data:`COVERAGE_METHODS`) over the radii
+    ``d_range`` (inclusive). Bottom panel: each approximation minus the exact binomial
+    curve (the curves of the top panel are too close to be told apart). Both mark the
+    one-neuron radius :math:`rp_d=1` (`sdmlib.capacity.radius_for_one_neuron`) and the
+    radius ``mark``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels sharing x: one line per method on top, one per approximation below.
+
+    Examples
+    --------
+    >>> from sdmlib.capacity import neuron_coverage
+    >>> fig = coverage_figure(100, 10**3, (20, 40), mark=None)
+    >>> top, bottom = fig.axes
+    >>> d = np.arange(20, 41)
+    >>> diff = neuron_coverage(100, d, 10**3, "normal") - neuron_coverage(100, d, 10**3)
+    >>> len(top.get_lines()), bool(np.allclose(bottom.get_lines()[1].get_ydata(), diff))
+    (5, True)
+    """
+    from sdmlib.capacity import neuron_coverage, radius_for_one_neuron
+
+    apply_style()
+    methods = COVERAGE_METHODS if methods is None else methods
+    d = np.arange(d_range[0], d_range[1] + 1)
+    cov = {m: neuron_coverage(n, d, r, m) for m in methods}
+    d1 = radius_for_one_neuron(n, r)
+    fig, (top, bottom) = figure(2, 1, height=6.2, sharex=True)
+    every = max(2, d.size // 10)
+    styles = {"exact": _line(ALGORITHM_STYLES["exact"], marker=None, linestyle="-", lw=2.2)}
+    for i, m in enumerate(k for k in methods if k != "exact"):
+        styles[m] = dict(series_style(i), markevery=(i * every // 3, every))
+    for m, label in methods.items():
+        top.plot(d, cov[m], **styles[m], label=label)
+        if m != "exact":
+            bottom.plot(d, cov[m] - cov["exact"], **styles[m])
+    for ax in (top, bottom):
+        ax.axvline(d1, color=OKABE_ITO["grey"], ls="--", lw=1, label=f"$rp_d=1$ at $d={d1}$" if ax is top else None)
+        if mark is not None:
+            ax.axvline(mark, color=OKABE_ITO["vermillion"], lw=1, label=f"Kanerva's $d={mark}$" if ax is top else None)
+    bottom.axhline(0, color="0.3", lw=0.8)
+    top.set(ylabel="P(some neuron within $d$)",
+            title=rf"Neuron coverage, $n={n}$, {_power_of_two_label(n, r)}")
+    bottom.set(xlabel="Hamming radius $d$ (bits)", ylabel="approximation − exact")
+    fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    return fig
