@@ -40,7 +40,7 @@ import numpy as np
 __all__ = [
     "OKABE_ITO", "ALGORITHM_COLORS", "ALGORITHM_STYLES", "RADIUS_COLORS", "MARKERS", "LINESTYLES",
     "FIGURE_WIDTH", "PNG_DPI", "radius_color", "radius_style", "series_style", "apply_style",
-    "figure", "glue_figure", "attention_vs_sdm_figure",
+    "figure", "glue_figure", "legend_below", "plain_log_ticks", "power_text", "attention_vs_sdm_figure",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -204,6 +204,77 @@ def glue_figure(name: str, fig) -> None:
 
     glue(name, fig, display=True)
     plt.close(fig)
+
+
+def legend_below(fig, axes=None, *, handles=None, labels=None, ncols: int = 2):
+    """One legend for all panels, outside below them (constrained layout keeps it off the data).
+
+    Entries come from ``handles``/``labels`` if given, else from the labelled artists of
+    ``axes`` (default: every axes of ``fig``), each label once, in drawing order.
+
+    Examples
+    --------
+    >>> fig, (a, b) = figure(1, 2)
+    >>> _ = a.plot([0, 1], label="x"); _ = b.plot([1, 0], label="x"); _ = b.plot([1, 1], label="y")
+    >>> [t.get_text() for t in legend_below(fig).get_texts()]
+    ['x', 'y']
+    """
+    if handles is None:
+        handles, labels = [], []
+        for ax in (fig.axes if axes is None else np.atleast_1d(axes)):
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in labels and not label.startswith("_"):
+                    handles.append(handle)
+                    labels.append(label)
+    return fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
+
+
+def plain_log_ticks(axis, subs=(1.0, 2.0, 5.0)) -> None:
+    """Label a log ``axis`` (``ax.xaxis``/``ax.yaxis``) at 1, 2, 5 × 10^k as plain numbers.
+
+    For axes spanning a decade or two, where powers of ten would leave one label or crowd.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=tuple(subs)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def power_text(value, digits: int = 2) -> str:
+    r"""Mathtext (without ``$``) for a count or a fraction in a title or label.
+
+    ``2**64`` → ``2^{64}`` (powers of two from 2^16, computed on the integer, so ``2**n``
+    works for any ``n``), ``10**6`` → ``10^{6}``, ``5e-13`` → ``5\times10^{-13}``;
+    integers below 10⁴ and numbers in (10⁻³, 10⁴) print plainly with ``digits`` significant digits.
+
+    Examples
+    --------
+    >>> [power_text(v) for v in (2**64, 10**6, 1e4, 1024, 0.0011, 2**1000)]
+    ['2^{64}', '10^{6}', '10^{4}', '1024', '0.0011', '2^{1000}']
+    >>> print(power_text(5e-13), power_text(3.68e-4, digits=3))
+    5\times10^{-13} 3.68\times10^{-4}
+    """
+    import math
+
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        v = int(value)
+        if v >= 2**16 and v & (v - 1) == 0:
+            return f"2^{{{v.bit_length() - 1}}}"
+        if 0 <= v < 10**4:
+            return str(v)
+    v = float(value)
+    if v > 0:
+        k = round(math.log10(v))
+        if abs(k) >= 3 and math.isclose(v, 10.0**k, rel_tol=1e-12):
+            return f"10^{{{k}}}"
+    if v == int(v) and abs(v) < 1e4:
+        return str(int(v))
+    if 1e-3 < abs(v) < 1e4:
+        return f"{v:.{digits}g}"
+    exponent = math.floor(math.log10(abs(v)))
+    mantissa = f"{v / 10.0**exponent:.{digits}g}"
+    return rf"{mantissa}\times10^{{{exponent}}}"
 
 
 def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, series_style
+from . import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, plain_log_ticks, power_text, series_style
 
 __all__ = [
     "log_fit_figure", "beta_radius_figure", "BETA_CURVES", "weights_vs_softmax_figure",
@@ -34,34 +34,6 @@ def _line(style: Mapping[str, Any], **over: Any) -> dict:
     out = dict(style)
     out.update(over)
     return {k: v for k, v in out.items() if v is not None}
-
-
-def _sci(value: float) -> str:
-    """``5e-13`` as mathtext ``5\\times10^{-13}`` (to go between ``$``; plain for 1e-3 < value < 100)."""
-    if 1e-3 < abs(value) < 100:
-        return f"{value:.2g}"
-    mant, exp = f"{value:.0e}".split("e")
-    return rf"{mant}\times10^{{{int(exp)}}}"
-
-
-def _power_of_two_label(n: int, r: Any) -> str:
-    """``$r=2^{n}$`` for one neuron per address, else ``$r=10^k$`` or ``$r=…$``."""
-    if r is None or (isinstance(r, int) and r > 0 and r.bit_length() - 1 == n and r == 2**n):
-        return rf"$r=2^{{{n}}}$"
-    k = math.log10(float(r))
-    if abs(k - round(k)) < 1e-9:
-        return rf"$r=10^{{{round(k)}}}$"
-    return rf"$r={float(r):.3g}$"
-
-
-def _plain_log_axis(axis) -> None:
-    """A log axis labelled 1, 2, 5, 10, 20, ... (plain numbers, not powers of ten)."""
-    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
-
-    axis.axes.set_xscale("log") if axis is axis.axes.xaxis else axis.axes.set_yscale("log")
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    axis.set_minor_formatter(NullFormatter())
 
 
 # --------------------------------------------------------------------------- the log-linear fit
@@ -118,7 +90,7 @@ def log_fit_figure(n: int = 64, d: int = 11, r: Any = None):
     ax.text(2 * d - 0.3, log_i.min(), r"$I=0$ for $d_v>2d$", ha="right", va="bottom")
     ax.set(xlabel=r"Hamming distance $d_v$ between the circle centres (bits)",
            ylabel=r"$\log I(d_v)$ (natural log of expected neurons)",
-           title=rf"Log intersection and fitted lines, $n={n}$, $d={d}$, {_power_of_two_label(n, r)}")
+           title=rf"Log intersection and fitted lines, $n={n}$, $d={d}$, $r={power_text(2**n if r is None else r)}$")
     ax.legend(loc="lower left")
     return fig
 
@@ -172,15 +144,16 @@ def beta_radius_figure(ns: Sequence[int] = (64, 1000), curves: Mapping[str, tupl
             radii, betas = radii[keep], betas[keep]
             every = 1 if radii.size < 40 else (i * 3, radii.size // 12)
             ax.plot(betas, radii, **series_style(i), markevery=every, label=label if ax is axes[0] else None)
-        _plain_log_axis(ax.xaxis)
+        ax.set_xscale("log")
+        plain_log_ticks(ax.xaxis)
         ax.set(xlabel=r"softmax $\beta$ (cosine scale)", ylabel="Hamming radius $d$ (bits)",
-               title=rf"$\beta$ against radius, $n={n}$ ({_power_of_two_label(n, None)}; $\beta$ does not depend on $r$)")
+               title=rf"$\beta$ against radius, $n={n}$ ($r=2^{{{n}}}$; $\beta$ does not depend on $r$)")
         lo, hi = ax.get_ylim()
         ticks = np.linspace(max(d_min, math.ceil(lo)), min(radii.max(), math.floor(hi)), 6).round().astype(int)
         right = ax.twinx()
         right.set_ylim(lo, hi)
         right.set_yticks(ticks)
-        right.set_yticklabels([f"${_sci(space_fraction(n, int(t)))}$" for t in ticks])
+        right.set_yticklabels([f"${power_text(space_fraction(n, int(t)))}$" for t in ticks])
         right.set_ylabel("space fraction $p(d)$")
         right.grid(False)
     if mark is not None:
@@ -243,7 +216,7 @@ def weights_vs_softmax_figure(cases: Sequence[tuple[int, int]], *, floor: float 
                 label=r"softmax, binary OLS $\beta$")
         ax.set_yscale("log")
         ax.set_ylim(max(ax.get_ylim()[0], floor), 2.0)  # weights are at most 1
-        ax.set_title(rf"$n={n}$, $d={d}$, $p(d)={_sci(space_fraction(n, d))}$" "\n" rf"softmax $\beta={beta:.1f}$")
+        ax.set_title(rf"$n={n}$, $d={d}$, $p(d)={power_text(space_fraction(n, d))}$" "\n" rf"softmax $\beta={beta:.1f}$")
     for ax in axes[len(cases):]:
         ax.remove()
     for k, ax in enumerate(axes[: len(cases)]):
@@ -358,7 +331,7 @@ def coverage_figure(n: int = 1000, r: Any = 10**6, d_range: tuple[int, int] = (3
             ax.axvline(mark, color=OKABE_ITO["vermillion"], lw=1, label=f"Kanerva's $d={mark}$" if ax is top else None)
     bottom.axhline(0, color="0.3", lw=0.8)
     top.set(ylabel="P(some neuron within $d$)",
-            title=rf"Neuron coverage, $n={n}$, {_power_of_two_label(n, r)}")
+            title=rf"Neuron coverage, $n={n}$, $r={power_text(2**n if r is None else r)}$")
     bottom.set(xlabel="Hamming radius $d$ (bits)", ylabel="approximation − exact")
     fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig

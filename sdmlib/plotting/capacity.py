@@ -31,8 +31,8 @@ from sdmlib.capacity import (VARIANCE_MODELS, convergence_map, critical_distance
                              read_variance)
 from sdmlib.geometry import expected_neurons_in_intersection, hamming_radius_for_fraction, space_fraction
 from sdmlib.jaeckel import JAECKEL_DESIGNS, jaeckel_intersection, jaeckel_read_variance
-from sdmlib.plotting import (ALGORITHM_STYLES, LINESTYLES, OKABE_ITO, apply_style, figure, radius_style,
-                             series_style)
+from sdmlib.plotting import (ALGORITHM_STYLES, LINESTYLES, OKABE_ITO, apply_style, figure, legend_below,
+                             plain_log_ticks, power_text, radius_style, series_style)
 
 __all__ = [
     "MODEL_STYLES", "VARIANCE_LABELS", "MAP_LABELS",
@@ -97,18 +97,6 @@ def labelled_lines(ax) -> dict:
     return out
 
 
-def _power(value: Any) -> str:
-    """``2**64`` -> ``2^{64}``, ``1e6`` -> ``10^{6}``, else the plain number (for math text)."""
-    if value is None:
-        return "2^n"
-    v = float(value)
-    for base in (10, 2):
-        k = round(math.log(v, base)) if v > 0 else 0
-        if k >= 3 and math.isclose(v, float(base) ** k, rel_tol=1e-12):
-            return f"{base}^{{{k}}}"
-    return f"{v:g}"
-
-
 _PAPER_RADII = (5, 9, 11, 15, 19, 27)
 
 
@@ -123,27 +111,6 @@ def _style(key: str, **extra) -> dict:
     out = dict(MODEL_STYLES[key])
     out.update(extra)
     return out
-
-
-def _plain_log_ticks(ax) -> None:
-    """Log y axis labelled 1, 2, 5, 10, 20, ... in plain numbers (for a range of a decade or two)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
-def _legend_below(fig, axes, ncols: int = 2) -> None:
-    """One legend for all panels, outside below them (constrained layout keeps it off the data)."""
-    handles, labels, seen = [], [], set()
-    for ax in np.atleast_1d(axes):
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in seen and not lab.startswith("_"):
-                seen.add(lab)
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,7 +142,7 @@ def one_step_map_figure(n: int = 64, radii: Sequence[int] = (11, 15, 19), m: flo
                 **_radius_style(int(d)), label=f"d = {d}")
     a1.plot(x[[0, -1]], x[[0, -1]], **_IDENTITY, label="$y = x$")
     a1.set(xlabel="query distance $x$ (bits)", ylabel="expected distance after a read (bits)",
-           title=f"$n = {n}$, $m = {m:g}$, $r = {_power(r)}$")
+           title=f"$n = {n}$, $m = {m:g}$, $r = {power_text(r)}$")
     a1.legend(loc="upper left")
     nb, db, mb, rb = big
     xb = np.arange(0, nb // 2 + 1)
@@ -184,7 +151,7 @@ def one_step_map_figure(n: int = 64, radii: Sequence[int] = (11, 15, 19), m: flo
                 **_style(var), label=VARIANCE_LABELS[var].replace(" (reconstruction)", ""))
     a2.plot(xb[[0, -1]], xb[[0, -1]], **_IDENTITY, label="$y = x$")
     a2.set(xlabel="query distance $x$ (bits)",
-           title=f"$n = {nb}$, $d = {db}$, $m = {_power(mb)}$, $r = {_power(rb)}$")
+           title=f"$n = {nb}$, $d = {db}$, $m = {power_text(mb)}$, $r = {power_text(rb)}$")
     a2.legend(loc="lower right")
     return fig
 
@@ -218,7 +185,7 @@ def critical_distance_vs_radius_figure(curves: Sequence[tuple[str, str, Any, Any
         ax.plot(list(readings), list(readings.values()), **_style("reading", markersize=6),
                 label="original's figure (≈)")
     ax.set(xlabel="Hamming radius $d$ (bits)", ylabel="critical distance (bits)",
-           title=title or f"$n = {n}$, $m = {m:g}$, $r = {_power(r)}$")
+           title=title or f"$n = {n}$, $m = {m:g}$, $r = {power_text(r)}$")
     if xlim is not None:
         ax.set_xlim(*xlim)
     ax.set_ylim(bottom=0)
@@ -251,7 +218,7 @@ def kanerva_memory_figure(radii: Any, cds: Any, d_snr: int, *, n: int = 1000, m:
     a1.plot(radii, cds, **_style("jaeckel", markersize=3), label="critical distance (reconstruction)")
     a1.axvline(d_snr, color=OKABE_ITO["blue"], linestyle="--", label=f"$d^*_{{SNR}} = {d_snr}$")
     a1.set(xlabel="Hamming radius $d$ (bits)", ylabel="critical distance (bits)",
-           title=f"$n = {n}$, $m = {_power(m)}$, $r = {_power(r)}$")
+           title=f"$n = {n}$, $m = {power_text(m)}$, $r = {power_text(r)}$")
     a1.set_ylim(bottom=0)
     a1.legend(loc="center right")
     a2.plot(space_fraction(n, band), [critical_distance(n, int(d), m, r) for d in band],
@@ -290,15 +257,15 @@ def critical_distance_r_m_figure(n: int = 64, m: float = 1024, r: Any = 2**64,
                 **_radius_style(int(d)), label=f"d = {d}")
     de, me = extra
     a1.plot(rs, [critical_distance(n, int(de), me, float(v)) for v in rs], markevery=(3, 6),
-            **{**_radius_style(int(de)), "marker": "x", "linestyle": "none"}, label=f"d = {de}, $m = {_power(me)}$")
+            **{**_radius_style(int(de)), "marker": "x", "linestyle": "none"}, label=f"d = {de}, $m = {power_text(me)}$")
     a1.set(xscale="log", xlabel="neurons $r$", ylabel="critical distance (bits)",
            title=f"against $r$: $n = {n}$, $m = {m:g}$ (unless stated)")
     for d in m_radii:
         a2.plot(ms, [critical_distance(n, int(d), float(v), r) for v in ms], markevery=6,
                 **_radius_style(int(d)), label=f"d = {d}")
     a2.set(xscale="log", xlabel="stored patterns $m$", ylabel="critical distance (bits)",
-           title=f"against $m$: $n = {n}$, $r = {_power(r)}$")
-    _legend_below(fig, (a1, a2), ncols=4)
+           title=f"against $m$: $n = {n}$, $r = {power_text(r)}$")
+    legend_below(fig, (a1, a2), ncols=4)
     return fig
 
 
@@ -323,7 +290,7 @@ def critical_distance_dimension_figure(ns: Any, cd_snr: Any, cd_p3: Any, *, m: f
     a1.plot(ns, cd_snr, **_style("jaeckel"), label="at $d^*_{SNR}$")
     a1.plot(ns, cd_p3, **_style("binomial", color=OKABE_ITO["blue"]), label=r"at $p(d)\approx10^{-3}$")
     a1.set(xscale="log", xlabel="dimension $n$", ylabel="critical distance / $n$",
-           title=f"$m = {_power(m)}$, $r = {_power(r)}$")
+           title=f"$m = {power_text(m)}$, $r = {power_text(r)}$")
     a1.set_ylim(bottom=0)
     a1.legend(loc="lower left")
     for i, k in enumerate(dims):
@@ -332,7 +299,7 @@ def critical_distance_dimension_figure(ns: Any, cd_snr: Any, cd_p3: Any, *, m: f
         a2.plot(space_fraction(k, rad), [critical_distance(k, int(d), m, r) / k for d in rad],
                 markersize=3, **series_style(i + 1), label=f"n = {k}")
     a2.set(xscale="log", xlabel="space fraction $p(d)$ of one circle", ylabel="critical distance / $n$",
-           title=f"against $p(d)$: $m = {_power(m)}$, $r = {_power(r)}$")
+           title=f"against $p(d)$: $m = {power_text(m)}$, $r = {power_text(r)}$")
     a2.set_ylim(bottom=0)
     a2.legend(loc="upper left")
     return fig
@@ -375,8 +342,8 @@ def one_read_figure(xs: Any, sims: Mapping[int, Any], *, n: int = 64, m: float =
         _one_read_panel(ax, xs, sim.mean(0), err, n, int(d), m, r)
         ax.set(xlabel="query distance $x$ (bits)", title=f"$d = {d}$")
     np.atleast_1d(axes)[0].set_ylabel("distance after one read (bits)")
-    fig.suptitle(f"One read, $n = {n}$, $m = {m:g}$, $r = {_power(r)}$")
-    _legend_below(fig, axes)
+    fig.suptitle(f"One read, $n = {n}$, $m = {m:g}$, $r = {power_text(r)}$")
+    legend_below(fig, axes)
     return fig
 
 
@@ -494,7 +461,7 @@ def read_noise_figure(dv: Any, var_sim: Any, var_se: Any, mean_sim: Any, *, n: i
     a1.set(ylabel="σ of the per-bit read sum", title=f"Noise of a read, $n = {n}$, $d = {d}$, $m = {m}$, $r = {r}$")
     a1.set_ylim(bottom=0)
     a2.set(xlabel="distance $d_v$ of query and target (bits)", ylabel="SNR = mean / σ", yscale="log")
-    _legend_below(fig, (a1,))
+    legend_below(fig, (a1,))
     return fig
 
 
@@ -529,7 +496,7 @@ def read_weights_figure(dvs: Any, log_kanerva: Any, log_jaeckel: Any, beta_kaner
     ax.plot(dvs, beta_jaeckel * (-2 * dvs / n), color=OKABE_ITO["orange"], marker="h", linestyle=":",
             markevery=(every // 2, every), label=f"softmax, β = {beta_jaeckel:.1f} (fit to Jaeckel's)")
     ax.set(xlabel="distance $d_v$ of query and pattern (bits)", ylabel="log of the normalised weight",
-           title=f"Read weights, $n = {n}$, $r = {_power(r)}$", ylim=ylim)
+           title=f"Read weights, $n = {n}$, $r = {power_text(r)}$", ylim=ylim)
     ax.legend(loc="lower left")
     return fig
 
@@ -573,7 +540,7 @@ def jaeckel_variance_figure(dv: Any, sims: Mapping[str, tuple[Any, Any, Any]], *
             label=f"Kanerva, d = {d} (binomial)")
     a1.set(ylabel="σ of the per-bit read sum", yscale="log",
            title=f"Jaeckel's designs, $n = {n}$, $K = {K}$, $m = {m}$, $r = {r}$")
-    _plain_log_ticks(a1)
+    plain_log_ticks(a1.yaxis)
     a2.set(xlabel="distance $d_v$ of query and target (bits)", ylabel="neurons active for both (signal)")
-    _legend_below(fig, (a1, a2))
+    legend_below(fig, (a1, a2))
     return fig

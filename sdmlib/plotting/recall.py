@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ALGORITHM_STYLES, OKABE_ITO, figure, series_style
+from . import ALGORITHM_STYLES, OKABE_ITO, figure, power_text, series_style
 
 __all__ = ["MODEL_STYLES", "model_style", "recall_figure", "rule_comparison_figure", "sweep_figure",
            "scan_timing_figure", "BASELINE_STYLE"]
@@ -66,15 +66,8 @@ def model_style(name: str) -> dict:
 
 
 def _power_text(r) -> str:
-    """``2**64 -> '$2^{64}$'``, ``10**6 -> '$10^{6}$'``, other numbers as ``%g``."""
-    if r is None:
-        return "every address"
-    r = float(r)
-    for base in (2, 10):
-        k = int(round(np.log(r) / np.log(base)))
-        if k > 1 and float(base) ** k == r:
-            return f"${base}^{{{k}}}$"
-    return f"{r:g}"
+    """``2**64 -> '$2^{64}$'``, ``10**6 -> '$10^{6}$'``; ``None`` (a neuron at every address) in words."""
+    return "every address" if r is None else f"${power_text(r)}$"
 
 
 def _curve(ax, sub, style, label, shift=0.0, **kw):

@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from sdmlib.plotting import ALGORITHM_STYLES, OKABE_ITO, figure, radius_style, series_style
+from sdmlib.plotting import (ALGORITHM_STYLES, OKABE_ITO, figure, legend_below, plain_log_ticks, power_text,
+                             radius_style, series_style)
 
 __all__ = [
     "MODEL_STYLES", "BASELINE_STYLE", "REFERENCE_LINESTYLES", "REFERENCE_SET_STYLES", "HATCHES",
@@ -66,27 +67,6 @@ def _title(model: str, what: str) -> str:
     return f"{model}: {what}" if model else what
 
 
-def _plain_log_ticks(axis, subs: Sequence[float] = (1.0, 2.0, 5.0)) -> None:
-    """Ticks of a log axis at 1, 2, 5 × 10^k, labelled as plain numbers (no crowded minor labels)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    axis.set_major_locator(LogLocator(base=10, subs=tuple(subs)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    axis.set_minor_formatter(NullFormatter())
-
-
-def _legend_below(fig, handles=None, labels=None, ncols: int = 2) -> None:
-    """One legend for the whole figure, outside the panels, below them."""
-    if handles is None:
-        handles, labels = [], []
-        for ax in fig.axes:
-            for h, lab in zip(*ax.get_legend_handles_labels()):
-                if lab not in labels:
-                    handles.append(h)
-                    labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
-
-
 # ---------------------------------------------------------------------------
 # Learnt projections
 # ---------------------------------------------------------------------------
@@ -117,11 +97,11 @@ def training_loss_figure(losses: Mapping[str, Mapping[int, Sequence[float]]], *,
             loss = np.asarray(loss, dtype=float)
             ax.plot(np.arange(1, loss.size + 1), loss, **radius_style(d), linestyle="-", label=f"d = {d}")
         ax.set(yscale="log", xlabel="epoch", title=panel)
-        _plain_log_ticks(ax.yaxis)
+        plain_log_ticks(ax.yaxis)
     axes[0, 0].set_ylabel(ylabel)
     if title:
         fig.suptitle(title)
-    _legend_below(fig, ncols=4)
+    legend_below(fig, ncols=4)
     return fig
 
 
@@ -154,8 +134,8 @@ def beta_trace_figure(traces: Mapping[int, Sequence[float]], fitted: Mapping[int
                 label=f"d = {d}, BFit = {fitted[d]:.1f}")
     ax.set(yscale="log", xlabel="epoch (0: the starting value, 3 × BFit)", ylabel="β (inverse temperature on cosine)",
            title=title)
-    _plain_log_ticks(ax.yaxis)
-    _legend_below(fig, ncols=2)
+    plain_log_ticks(ax.yaxis)
+    legend_below(fig, ncols=2)
     return fig
 
 
@@ -217,7 +197,7 @@ def recall_panels(table, *, betas: Mapping[int, float], title: str, models: Sequ
     for ax in list(axes.flat)[len(radii):]:
         ax.remove()
     fig.suptitle(title)
-    _legend_below(fig, ncols=2)
+    legend_below(fig, ncols=2)
     return fig
 
 
@@ -266,17 +246,13 @@ def protocol_figure(table, *, panels: Sequence[str], radii: Sequence[int], model
     labels += ["stored (dotted)", "unseen (solid)", "noisy query"]
     if title:
         fig.suptitle(title)
-    _legend_below(fig, handles, labels, ncols=4)
+    legend_below(fig, handles=handles, labels=labels, ncols=4)
     return fig
 
 
 def _r_label(r: float) -> str:
-    if np.isinf(r):
-        return "r = ∞"
-    exponent = int(np.floor(np.log10(r) + 1e-9))
-    mantissa = r / 10.0 ** exponent
-    power = f"10$^{{{exponent}}}$"
-    return f"r = {power}" if np.isclose(mantissa, 1) else f"r = {mantissa:.3g}×{power}"
+    """Legend label of a neuron count: ``r = $10^{6}$``, ``r = ∞`` for every address."""
+    return "r = ∞" if np.isinf(r) else f"r = ${power_text(r, digits=3)}$"
 
 
 def finite_r_figure(table, *, d: int, weightings: Sequence[str] = ("cap", "binary"),
@@ -299,7 +275,7 @@ def finite_r_figure(table, *, d: int, weightings: Sequence[str] = ("cap", "binar
     ...                       mean=[float("nan"), float("nan"), 1.0, 0.9], skipped=[True, True, False, False]))
     >>> fig = finite_r_figure(t, d=11, weightings=("cap",), levels=(0, 100))
     >>> ax = fig.axes[0]
-    >>> len(ax.get_lines()), np.asarray(ax.get_lines()[0].get_ydata()).tolist(), "skipped: r = 10$^{6}$" in ax.get_title()
+    >>> len(ax.get_lines()), np.asarray(ax.get_lines()[0].get_ydata()).tolist(), "skipped: r = $10^{6}$" in ax.get_title()
     (2, [1.0, 0.9], True)
     """
     fig, axes = _grid(1, len(weightings), height=3.5, sharey=True)
@@ -320,7 +296,7 @@ def finite_r_figure(table, *, d: int, weightings: Sequence[str] = ("cap", "binar
     axes[0, 0].set_ylabel("cosine to the clean image")
     if title:
         fig.suptitle(title)
-    _legend_below(fig, ncols=4)
+    legend_below(fig, ncols=4)
     return fig
 
 
@@ -354,7 +330,7 @@ def beta_histogram(groups: Mapping[str, Sequence[float]], references: Mapping[st
         vertical line whose style names the β (:data:`REFERENCE_LINESTYLES`) and whose colour
         and top marker name the set (:data:`REFERENCE_SET_STYLES`).
     bins : int or sequence of float
-        Bin edges (or their number) for :meth:`matplotlib.axes.Axes.hist`.
+        Bin edges (or their number) for ``Axes.hist``.
     log_x : bool
         Logarithmic β axis (for values spanning orders of magnitude).
 
@@ -387,10 +363,10 @@ def beta_histogram(groups: Mapping[str, Sequence[float]], references: Mapping[st
         _reference_lines(ax, references)
     if log_x:
         ax.set_xscale("log")
-        _plain_log_ticks(ax.xaxis)
+        plain_log_ticks(ax.xaxis)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.set_title(title, pad=10)
-    _legend_below(fig, ncols=legend_ncols)
+    legend_below(fig, ncols=legend_ncols)
     return fig
 
 
@@ -424,10 +400,10 @@ def layer_beta_figure(layer_mean, layer_max, *, n_tokens: Mapping[str, int] | No
     right.bar(np.asarray(layer_max.index), layer_max.to_numpy(dtype=float), color=OKABE_ITO["purple"])
     right.set(xlabel="layer", ylabel="max over heads and texts of β_eff", yscale="log",
               title=_title(model, "layer maximum"))
-    _plain_log_ticks(right.yaxis)
+    plain_log_ticks(right.yaxis)
     for ax in (left, right):
         ax.set_xticks(np.asarray(layer_max.index))
-    _legend_below(fig, ncols=2)
+    legend_below(fig, ncols=2)
     return fig
 
 
@@ -465,12 +441,12 @@ def token_beta_figure(per_token, counts, edges, *, head_dim: int, n_inputs: int 
                   lw=1.4, label=f"layer {layer}")
     left.set(xscale="log", xlabel="β_eff of one query token", ylabel="tokens × heads",
              title=_title(model, "β_eff of every query"))
-    _plain_log_ticks(left.xaxis, subs=(1.0,))
+    plain_log_ticks(left.xaxis, subs=(1.0,))
     right.stairs(counts, edges, fill=True, color=OKABE_ITO["blue"])
     n_inputs = int(counts.sum()) if n_inputs is None else int(n_inputs)
     right.set(yscale="log", xlabel=f"softmax input q·k/√{head_dim}", ylabel="count",
               title=f"all {n_inputs:,} softmax inputs")
-    _legend_below(fig, ncols=3)
+    legend_below(fig, ncols=3)
     return fig
 
 
@@ -509,5 +485,5 @@ def value_norm_figure(sample, strong, *, sample_label: str, strong_label: str, m
     right.set(xlabel="attention weight a", ylabel="a · ‖v‖", title=_title(model, "weighted value norm"))
     handles = [Line2D([], [], linestyle="none", markersize=6, **style) for _, style in groups]
     handles += [Line2D([], [], color="k", linestyle="--", lw=1), Line2D([], [], color="k", linestyle=":", lw=1)]
-    _legend_below(fig, handles, [sample_label, strong_label, "‖v‖ = 1 (left)", "a·‖v‖ = a (right)"], ncols=2)
+    legend_below(fig, handles=handles, labels=[sample_label, strong_label, "‖v‖ = 1 (left)", "a·‖v‖ = a (right)"], ncols=2)
     return fig
