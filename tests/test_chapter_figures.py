@@ -65,3 +65,17 @@ def test_make_chapter_shows_figures_under_agg(tmp_path):
     with Image.open(io.BytesIO(base64.b64decode(pngs[0]))) as im:
         # bbox_inches="tight" trims the margins: within 15 % of the policy width
         assert abs(im.width - FIGURE_WIDTH * PNG_DPI) < 0.15 * FIGURE_WIDTH * PNG_DPI, im.size
+
+
+def test_glue_figure_refuses_a_kernel_that_would_show_text(tmp_path):
+    """Without apply_style (no PNG formatter under Agg) the figure cell fails instead of pasting text."""
+    jupytext = Path(sys.executable).with_name("jupytext")
+    if not jupytext.exists():
+        pytest.skip("jupytext is not installed (the test extra)")
+    src = tmp_path / "chapter.md"
+    src.write_text(CHAPTER.replace("apply_style()\n", ""), encoding="utf-8")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    run = subprocess.run([str(jupytext), "--execute", "--to", "ipynb", "-o", str(tmp_path / "c.ipynb"), str(src)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode != 0
+    assert "would reach the book as text" in run.stdout + run.stderr

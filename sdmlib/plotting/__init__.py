@@ -198,10 +198,22 @@ def glue_figure(name: str, fig) -> None:
     Glues the figure with ``myst_nb.glue`` (displayed too, so that an executed notebook
     from ``make chapter`` shows it; the book's cell carries ``remove-output`` so the page
     shows it once, where the directive puts it) and closes it if pyplot manages it.
+    Raises ``RuntimeError`` if the kernel would render the figure as text only (no PNG
+    formatter registered: :func:`apply_style` was not called), so the build fails at the cell.
     """
     import matplotlib.pyplot as plt
+    from IPython import get_ipython
     from myst_nb import glue
 
+    shell = get_ipython()
+    if shell is not None:
+        try:  # without a PNG formatter the page would get "<Figure size ...>" as text
+            shell.display_formatter.formatters["image/png"].lookup(fig)
+        except KeyError:
+            raise RuntimeError(
+                f"figure {name!r} would reach the book as text: no PNG formatter is registered "
+                "for matplotlib figures in this kernel; call sdmlib.plotting.apply_style() first"
+            ) from None
     glue(name, fig, display=True)
     plt.close(fig)
 
