@@ -35,6 +35,7 @@ help:
 	@echo "make test         set up .venv; unit tests + doctests; forced book build; browser check"
 	@echo "make chapter CH=book/circle_intersection.md   execute one chapter (jupytext)"
 	@echo "make bench        run the benchmarks in benchmarks/"
+	@echo "make publish      make book, then push _build/html to the gh-pages branch (ghp-import)"
 	@echo "make system-deps  apt packages used by tests (Fashion-MNIST, Chromium); needs root"
 	@echo "make clean        remove _build and caches (keeps .venv)"
 
@@ -80,6 +81,13 @@ chapter: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+# GitHub Pages from the gh-pages branch (-n: .nojekyll, so _static/ is served; -p: push;
+# -f: replace the branch). ghp-import is needed here only, so only this target installs it.
+.PHONY: publish
+publish: book
+	$(PY) -m pip install --quiet ghp-import==2.1.0
+	$(VENV)/bin/ghp-import -n -p -f _build/html
 
 system-deps:
 	apt-get update -qq

@@ -1,0 +1,185 @@
+"""Build provenance: which code, on which software, built this copy of the book.
+
+The *Paper vs. this book* page ends with a table made by :func:`build_provenance`, so
+that a reader of any copy of the site (or of a downloaded page) can tell which version
+of ``sdmlib``, which commit and which library versions produced the numbers in it.
+:func:`book_bibtex` writes the BibTeX entry of the book from ``CITATION.cff``, so that
+the *How to cite* page and the citation file cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["build_provenance", "git_commit", "book_bibtex", "PACKAGES"]
+
+#: Distributions whose versions the provenance table lists, in this order.
+PACKAGES = ("numpy", "scipy", "matplotlib", "torch", "transformers", "jupyter-book", "myst-nb")
+
+#: The repository root when ``sdmlib`` is used from a clone (editable install).
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit(root: str | os.PathLike | None = None) -> str:
+    """The short hash of the checked-out commit, with ``(modified)`` if the tree is dirty.
+
+    Parameters
+    ----------
+    root : str or path, optional
+        A directory inside the work tree (default: the clone ``sdmlib`` is imported from).
+
+    Returns
+    -------
+    str
+        ``"f5cf0a7"``, ``"f5cf0a7 (modified)"`` when tracked files differ from the commit or
+        untracked (not ignored) files exist, or ``"unknown"`` when git is not installed or
+        ``root`` is not inside a git work tree.
+
+    Examples
+    --------
+    Outside any repository there is no commit to report:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as outside:
+    ...     git_commit(outside)
+    'unknown'
+    """
+    root = Path(_ROOT if root is None else root)
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                             timeout=30, check=True)
+        return out.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=normal")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit} (modified)" if dirty else commit
+
+
+def _build_date() -> str:
+    # SOURCE_DATE_EPOCH (reproducible-builds.org) fixes the date of a rebuilt copy.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (_dt.datetime.fromtimestamp(int(epoch), _dt.UTC) if epoch and epoch.isdigit()
+            else _dt.datetime.now(_dt.UTC))
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def build_provenance(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """What built this copy of the book: package version, commit, date and library versions.
+
+    Parameters
+    ----------
+    root : str or path, optional
+        A directory inside the git work tree of the book (default: the clone ``sdmlib``
+        is imported from); see :func:`git_commit`.
+
+    Returns
+    -------
+    dict of str to str
+        In display order: ``"sdmbook"`` (the installed package's version), ``"git commit"``
+        (:func:`git_commit`), ``"build date"`` (UTC, from ``SOURCE_DATE_EPOCH`` when set),
+        ``"Python"``, then one entry per distribution in :data:`PACKAGES`, each its
+        installed version or ``"not installed"``.
+
+    Examples
+    --------
+    The version shown is the installed distribution's, which is also ``sdmlib.__version__``:
+
+    >>> import platform, sdmlib
+    >>> from importlib.metadata import version
+    >>> info = build_provenance()
+    >>> info["sdmbook"] == version("sdmbook") == sdmlib.__version__
+    True
+    >>> info["Python"] == platform.python_version()
+    True
+    >>> list(info)[:4]
+    ['sdmbook', 'git commit', 'build date', 'Python']
+    """
+    from sdmlib import __version__
+
+    installed = _version("sdmbook")
+    info = {
+        "sdmbook": __version__ if installed == "not installed" else installed,
+        "git commit": git_commit(root),
+        "build date": _build_date(),
+        "Python": platform.python_version(),
+    }
+    info.update({name: _version(name) for name in PACKAGES})
+    return info
+
+
+def book_bibtex(citation_cff: str | os.PathLike, key: str = "sdmbook") -> str:
+    """The BibTeX ``@software`` entry of the book, written from its ``CITATION.cff``.
+
+    Parameters
+    ----------
+    citation_cff : str or path
+        The citation file (Citation File Format 1.2.0) at the repository root.
+    key : str
+        The BibTeX key.
+
+    Returns
+    -------
+    str
+        An ``@software`` entry (biblatex; BibTeX styles read it as ``@misc``) with the
+        title (braced, so a style keeps its capitals), the authors (an entity is braced so it is not split into names), the year
+        and month of ``date-released``, ``version``, ``license`` and ``url``
+        (``repository-code``).
+
+    Examples
+    --------
+    Every field comes from the file:
+
+    >>> import tempfile, pathlib
+    >>> cff = pathlib.Path(tempfile.mkdtemp()) / "CITATION.cff"
+    >>> _ = cff.write_text('cff-version: 1.2.0\\ntitle: A book\\nauthors:\\n  - name: The authors\\n'
+    ...                    'version: 1.2.3\\ndate-released: "2026-12-01"\\nlicense: MIT\\n'
+    ...                    'repository-code: "https://example.org/book"\\n')
+    >>> print(book_bibtex(cff, key="book"))
+    @software{book,
+      title   = {{A book}},
+      author  = {{The authors}},
+      year    = {2026},
+      month   = {12},
+      version = {1.2.3},
+      license = {MIT},
+      url     = {https://example.org/book},
+    }
+    """
+    import yaml  # PyYAML: installed with the book (Jupyter Book needs it)
+
+    cff = yaml.safe_load(Path(citation_cff).read_text(encoding="utf-8"))
+    names = []
+    for person in cff["authors"]:
+        if "name" in person:  # an entity: braced, so BibTeX keeps it whole
+            names.append("{" + person["name"] + "}")
+        else:
+            names.append(f"{person['family-names']}, {person['given-names']}")
+    released = _dt.date.fromisoformat(str(cff["date-released"]))
+    fields = {
+        "title": "{" + cff["title"] + "}",
+        "author": " and ".join(names),
+        "year": str(released.year),
+        "month": str(released.month),
+        "version": str(cff["version"]),
+        "license": cff["license"],
+        "url": cff["repository-code"],
+    }
+    width = max(map(len, fields))
+    body = "".join(f"  {name:<{width}} = {{{value}}},\n" for name, value in fields.items())
+    return f"@software{{{key},\n{body}}}"

@@ -1,0 +1,92 @@
+"""The project's metadata agree: one repository URL, one version, one licence.
+
+The repository URL is typed in ``_config.yml`` (book pages read it as ``{{ repository_url }}``),
+in ``README.md`` (GitHub shows it without the book) and in ``CITATION.cff``; the version is typed
+in ``pyproject.toml``, ``CITATION.cff`` and the site's footer. These checks keep the copies equal.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+import sdmlib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _cff() -> dict:
+    return yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+
+
+def _version() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+def _repository_url() -> str:
+    url = _config()["repository"]["url"]
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url), url
+    return url
+
+
+def test_config_has_the_repository_section_and_substitution():
+    config = _config()
+    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["path_to_book"] == ""
+    assert config["parse"]["myst_substitutions"]["repository_url"] == _repository_url()
+
+
+def test_readme_and_citation_name_the_same_repository():
+    url = _repository_url()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme))
+    assert named == {url}, f"README.md names {sorted(named)}, _config.yml says {url}"
+    assert _cff()["repository-code"] == url
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    links = re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", changelog)
+    assert links and set(links) == {url}, f"CHANGELOG.md links {sorted(set(links))}, _config.yml says {url}"
+
+
+def test_book_pages_read_the_url_instead_of_typing_it():
+    url = _repository_url()
+    typed = [p.name for p in (ROOT / "book").glob("*.md") if url in p.read_text(encoding="utf-8")]
+    assert not typed, f"type {{{{ repository_url }}}} instead of the URL in: {typed}"
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "repository_url" in intro
+
+
+def test_one_version_everywhere():
+    version = _version()
+    assert str(_cff()["version"]) == version
+    assert sdmlib.__version__ == version
+    footer = _config()["html"]["extra_footer"]
+    assert re.search(rf"\bsdmbook {re.escape(version)}\b", footer), footer
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d\d-\d\d$", changelog, re.M)
+
+
+def test_citation_file_says_what_the_brief_says():
+    cff = _cff()
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["license"] == "MIT"
+    assert cff["authors"] == [{"name": "The sdmbook authors"}]
+    assert str(cff["date-released"]) == "2026-12-01"
+    paper = cff["references"][0]
+    assert paper["title"] == "Attention Approximates Sparse Distributed Memory"
+    assert "2111.05498" in paper["url"]
+
+
+def test_license_file_is_mit_and_matches_the_package():
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    assert "Copyright (c) 2026 The sdmbook authors" in text
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\"" in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
