@@ -2,10 +2,27 @@ r"""How SDM should be set: signal-to-noise, capacity, read variance, critical di
 
 Every quantity here is a function of the dimension ``n``, the Hamming radius
 ``d`` of the read and write circles, the number of stored patterns ``m`` and
-the number of neurons ``r`` (``r=None`` means one neuron at every address,
-``r = 2**n``: the attention setting). Counts of neurons are *expected neuron
-counts* :math:`I(d_v) = r\,c_{n,d}(d_v)/2^n` (see :mod:`sdmlib.geometry`);
-``p = p(d)`` is the fraction of the space inside one circle.
+the number of neurons ``r``; ``p = p(d)`` is the fraction of the space inside one
+circle.
+
+The meaning of ``r`` (the same in every function of :mod:`sdmlib`)
+--------------------------------------------------------------------
+``r`` a positive number
+    ``r`` neurons at independent uniform random addresses (Kanerva's model). The
+    number of neurons two circles share is random (binomial, about Poisson) with
+    mean :math:`I(d_v) = r\,c_{n,d}(d_v)/2^n` (see :mod:`sdmlib.geometry`), and the
+    variance formulas carry its sampling variance (the Poisson terms :math:`pr`,
+    :math:`p^2r`). ``r=2**n`` (an exact Python ``int``) is Kanerva's model with as
+    many random neurons as addresses: the setting behind the paper's
+    :math:`d^*_{SNR}=11` and :math:`d^*_{Mem}=5` for ``n = 64``.
+``r=None``
+    **One neuron at every address** (the attention setting): the shared counts are
+    the exact intersection sizes :math:`c_{n,d}(d_v)`, with no sampling variance.
+    The noise of a read is then only the cross-talk of the other patterns, the
+    signal-to-noise ratio falls monotonically with ``d``, and the closed-form
+    optima :math:`p^*_{SNR}`, :math:`p^*_{Mem}` (which exist only because of the
+    Poisson terms) raise ``ValueError``; ``rule="argmax"`` gives ``d = 0``. Coverage
+    is certain (:func:`neuron_coverage` is 1).
 
 Everything is computed in log space, so that ``r`` up to ``2**1000`` (a Python
 ``int`` or a float), ``m`` up to ``1e12`` and ``n`` up to ``1e5`` never
@@ -23,8 +40,9 @@ Contents
   (:func:`convergence_map`, :func:`critical_distance`,
   :func:`optimal_radius_critical_distance`).
 * Neuron coverage (:func:`neuron_coverage`, :func:`radius_for_one_neuron`).
-* Monte-Carlo checks with a real random SDM built from :mod:`sdmlib.hamming`
-  (:func:`simulate_read_sums`, :func:`simulate_convergence`).
+* Monte-Carlo checks with real memories, in :mod:`sdmlib.capacity_simulation` and
+  re-exported here (:func:`simulate_read_sums`, :func:`simulate_convergence`,
+  :func:`simulated_critical_distance`, :func:`bootstrap_critical_distance`).
 
 References
 ----------
@@ -39,7 +57,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -48,7 +65,16 @@ from scipy import optimize, special
 
 from sdmlib import geometry as _geo
 from sdmlib._validate import check_choice, check_int, check_int_array, check_real
-from sdmlib.hamming import hamming_distance, pack_bits
+from sdmlib.capacity_simulation import (  # noqa: F401  (re-exported; _flip for sdmlib.jaeckel)
+    ReadSimulation,
+    _flip,
+    bootstrap_critical_distance,
+    converged_trials,
+    critical_distance_from_fraction,
+    simulate_convergence,
+    simulate_read_sums,
+    simulated_critical_distance,
+)
 
 __all__ = [
     "VARIANCE_MODELS",
@@ -56,6 +82,7 @@ __all__ = [
     "snr",
     "optimal_fraction_snr",
     "optimal_radius_snr",
+    "optimal_radius_snr_m_range",
     "bit_snr_threshold",
     "max_patterns",
     "optimal_fraction_memory",
@@ -70,6 +97,9 @@ __all__ = [
     "simulate_read_sums",
     "simulate_convergence",
     "simulated_critical_distance",
+    "converged_trials",
+    "critical_distance_from_fraction",
+    "bootstrap_critical_distance",
 ]
 
 #: Variance models of the per-bit read sum accepted by :func:`read_variance`.
@@ -84,21 +114,36 @@ _LN2 = math.log(2.0)
 # validation and log-space building blocks
 # ----------------------------------------------------------------------------------------------
 def _log_r(n: int, r: Any) -> float:
-    """``log r``; ``r`` is a positive int (any size), a positive finite float, or None (2**n)."""
+    """``log r``; ``r`` is a positive int (any size), a positive finite float, or None.
+
+    ``None`` (one neuron at every address) gives ``n log 2``, so that ``log I`` is the log of
+    the exact count; whether the counts are random is decided by the callers (``r is None``).
+    """
     if r is None:
         return n * _LN2
     if isinstance(r, (bool, np.bool_)):
-        raise TypeError(f"r must be a positive number of neurons or None (r = 2**n), got bool {r!r}")
+        raise TypeError(f"r must be a positive number of neurons or None (one neuron per address), got bool {r!r}")
     if isinstance(r, numbers.Integral):
         if int(r) < 1:
-            raise ValueError(f"r must be a number of neurons >= 1 or None (r = 2**n), got {int(r)}")
+            raise ValueError(f"r must be a number of neurons >= 1 or None (one neuron per address), got {int(r)}")
         return math.log(int(r))
     if isinstance(r, numbers.Real):
         rf = float(r)
         if not math.isfinite(rf) or rf <= 0:
-            raise ValueError(f"r must be a finite number of neurons > 0 or None (r = 2**n), got {rf}")
+            raise ValueError(f"r must be a finite number of neurons > 0 or None (one neuron per address), got {rf}")
         return math.log(rf)
-    raise TypeError(f"r must be a positive number of neurons or None (r = 2**n), got {type(r).__name__}")
+    raise TypeError(
+        f"r must be a positive number of neurons or None (one neuron per address), got {type(r).__name__}"
+    )
+
+
+def _no_interior_optimum(what: str) -> ValueError:
+    return ValueError(
+        f"{what} is Kanerva's optimum for r random neurons; with r=None (one neuron at every address, "
+        "exact counts, no Poisson term) the signal-to-noise ratio falls monotonically with d and there is "
+        "no interior optimum: pass r=2**n for Kanerva's model with as many random neurons as addresses, "
+        "or use rule='argmax'"
+    )
 
 
 def _check_m(m: Any) -> float:
@@ -159,19 +204,26 @@ def _log_m_minus_1(m: float) -> float:
 
 
 @lru_cache(maxsize=512)
-def _log_crosstalk(n: int, d: int, log_r: float, kind: str) -> float:
+def _log_crosstalk(n: int, d: int, log_r: float, kind: str, det: bool = False) -> float:
     """log of the second moment of one other pattern's shared count, ``E[C^2]``.
 
     ``kind="half"``: Poisson counts at the typical distance, ``I + I**2`` with ``I = I(floor(n/2))``.
     ``kind="binomial"``: exact for ``r`` i.i.d. uniform neurons and a uniform random pattern:
     ``sum_k P(k) [r q_k (1 - q_k) + (r q_k)**2]``, ``k ~ Bin(n, 1/2)``, ``q_k = c(k)/2**n``.
+    ``det=True`` (one neuron per address): the counts are exact, ``c(n/2)**2`` or
+    ``sum_k P(k) c(k)**2``.
     """
     if kind == "half":
         li = float(_log_intersection(n, d, np.array([n // 2]), log_r)[0])
-        return float(np.logaddexp(li, 2 * li)) if np.isfinite(li) else -math.inf
+        if not np.isfinite(li):
+            return -math.inf
+        return 2 * li if det else float(np.logaddexp(li, 2 * li))
     k = np.arange(0, min(n, 2 * d) + 1)
     logc = _log_counts(n, d, k)
     logq = logc - n * _LN2
+    logpk0 = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0) - n * _LN2
+    if det:
+        return float(special.logsumexp(logpk0 + 2 * logc))
     li = logq + log_r
     with np.errstate(divide="ignore", invalid="ignore"):
         log1mq = np.log1p(-np.exp(logq))
@@ -180,13 +232,25 @@ def _log_crosstalk(n: int, d: int, log_r: float, kind: str) -> float:
     return float(special.logsumexp(logpk + second)) if np.any(np.isfinite(second)) else -math.inf
 
 
-def _log_variance(n: int, d: int, dv: np.ndarray, m: float, log_r: float, model: str) -> np.ndarray:
+def _log_variance(
+    n: int, d: int, dv: np.ndarray, m: float, log_r: float, model: str, det: bool = False
+) -> np.ndarray:
+    """log Var of the per-bit read sum; ``det``: one neuron per address (no sampling variance)."""
     lm1 = _log_m_minus_1(m)
     if model == "kanerva":
         lp = _log_p(n, d)
         lpr, lp2r = lp + log_r, 2 * lp + log_r
+        if det:  # m patterns, each sharing its mean count p^2 2^n, exactly: m (p^2 2^n)^2
+            return np.full(dv.shape, math.log(m) + 2 * lp2r)
         val = float(_lse(lpr, math.log(m) + lp2r, math.log(m) + 2 * lp2r))
         return np.full(dv.shape, val)
+    if det and model == "original":
+        raise ValueError(
+            "model='original' is the original repository's formula for random neurons; it has no "
+            "version for r=None (one neuron at every address): pass r=2**n"
+        )
+    if det:
+        return np.full(dv.shape, lm1 + _log_crosstalk(n, d, log_r, "half" if model == "jaeckel" else "binomial", True))
     if model == "original":
         lp = _log_p(n, d)
         cp = (d - n / 2.0) / math.sqrt(n / 4.0)
@@ -255,6 +319,14 @@ def read_variance(
         :math:`c_p=(d-n/2)/\sqrt{n/4}`; its link to Kanerva's text is not
         documented. Kept for comparison only.
 
+    With ``r=None`` (one neuron at every address) every count is exact, so each
+    model loses its sampling-variance terms: the target's own count contributes
+    nothing, ``"kanerva"`` becomes :math:`m\,(p^2 2^n)^2`, ``"jaeckel"``
+    :math:`(m-1)\,c_{n,d}(\lfloor n/2\rfloor)^2`, ``"binomial"``
+    :math:`(m-1)\sum_k\binom nk2^{-n}c_{n,d}(k)^2` (exact for uniform other
+    patterns), and ``"original"`` raises ``ValueError``. ``r=2**n`` is the
+    random-neuron model with as many neurons as addresses.
+
     Parameters
     ----------
     n, d : int
@@ -264,7 +336,7 @@ def read_variance(
     m : float
         Number of stored patterns, ``>= 1``.
     r : int, float or None
-        Number of neurons; ``None`` means ``2**n``.
+        Number of random neurons; ``None``: one neuron at every address (exact counts).
     model : {"kanerva", "jaeckel", "binomial", "original"}
     log : bool
         Return the natural log of the variance (never overflows).
@@ -296,6 +368,15 @@ def read_variance(
     True
     >>> bool(read_variance(n, d, 0, 100, r, "kanerva") == read_variance(n, d, 50, 100, r, "kanerva"))
     True
+
+    One neuron per address: with two stored patterns the variance is the mean square
+    of the exact shared count over a uniform second pattern:
+
+    >>> from math import comb
+    >>> from sdmlib.geometry import hamming_ball_intersection
+    >>> ec2 = sum(comb(20, k) * hamming_ball_intersection(20, 4, k) ** 2 for k in range(21)) / 2**20
+    >>> bool(abs(read_variance(20, 4, 3, 2, None, "binomial") / ec2 - 1) < 1e-12)
+    True
     """
     n = _check_n(n)
     d = check_int("d", d, lo=0, hi=n)
@@ -304,7 +385,7 @@ def read_variance(
     check_choice("model", model, VARIANCE_MODELS)
     scalar = np.ndim(dv) == 0
     dva = np.atleast_1d(_dv_array(n, dv))
-    logv = _log_variance(n, d, dva, m, log_r, model)
+    logv = _log_variance(n, d, dva, m, log_r, model, r is None)
     return _finish(logv if log else _exp_checked(logv, "the variance"), scalar)
 
 
@@ -314,9 +395,14 @@ def read_variance(
 def snr(n: int, d: int, m: float, r: Any, dv: Any = 0, model: str = "kanerva") -> Any:
     r"""Signal-to-noise ratio of one bit of a read, :math:`I(d_v)/\sigma(d_v)`.
 
-    With the default ``model="kanerva"`` and ``dv=0`` this is Kanerva's
+    With the default ``model="kanerva"``, ``dv=0`` and ``r`` random neurons this is Kanerva's
 
     .. math:: \mathrm{SNR}^2 = \frac{pr}{1 + pm + p^3 m r},\qquad p = p(d).
+
+    With ``r=None`` (one neuron at every address, exact counts) the same model gives
+    :math:`1/(p\sqrt m)`, and ``model="binomial"`` the exact
+    :math:`c(0)/\sqrt{(m-1)\,E_k\,c(k)^2}` (``k`` the distance of a uniform pattern);
+    both fall monotonically with ``d``.
 
     Parameters
     ----------
@@ -325,7 +411,7 @@ def snr(n: int, d: int, m: float, r: Any, dv: Any = 0, model: str = "kanerva") -
     m : float
         Number of stored patterns (>= 1).
     r : int, float or None
-        Number of neurons (``None``: ``2**n``).
+        Number of random neurons; ``None``: one neuron at every address.
     dv : int or array of int
         Query distance from its target.
     model : str
@@ -349,6 +435,11 @@ def snr(n: int, d: int, m: float, r: Any, dv: Any = 0, model: str = "kanerva") -
     >>> closed = (p * r / (1 + p * m + p**3 * m * r)) ** 0.5
     >>> bool(abs(snr(n, d, m, r) / closed - 1) < 1e-10)
     True
+
+    One neuron per address (no Poisson terms):
+
+    >>> bool(abs(snr(n, d, m, None) * p * m**0.5 - 1) < 1e-10)
+    True
     """
     n = _check_n(n)
     d = check_int("d", d, lo=0, hi=n)
@@ -358,8 +449,8 @@ def snr(n: int, d: int, m: float, r: Any, dv: Any = 0, model: str = "kanerva") -
     scalar = np.ndim(dv) == 0
     dva = np.atleast_1d(_dv_array(n, dv))
     li = _log_intersection(n, d, dva, log_r)
-    lv = _log_variance(n, d, dva, m, log_r, model)
-    with np.errstate(invalid="ignore"):
+    lv = _log_variance(n, d, dva, m, log_r, model, r is None)
+    with np.errstate(invalid="ignore", over="ignore"):
         out = np.where(np.isfinite(li), np.exp(li - 0.5 * lv), 0.0)
     return _finish(out, scalar)
 
@@ -367,7 +458,9 @@ def snr(n: int, d: int, m: float, r: Any, dv: Any = 0, model: str = "kanerva") -
 def optimal_fraction_snr(n: int, m: float, r: Any) -> float:
     r"""Space fraction that maximises Kanerva's SNR: :math:`p^* = (2mr)^{-1/3}` (capped at 1).
 
-    From :math:`\partial_p\,\mathrm{SNR}^2 \propto r - 2p^3 m r^2`.
+    From :math:`\partial_p\,\mathrm{SNR}^2 \propto r - 2p^3 m r^2`. Defined for ``r`` random
+    neurons only: ``r=None`` (one neuron at every address) raises ``ValueError``, because
+    without the Poisson terms the SNR falls monotonically with ``p`` (see :func:`snr`).
 
     Examples
     --------
@@ -385,33 +478,111 @@ def optimal_fraction_snr(n: int, m: float, r: Any) -> float:
     n = _check_n(n)
     m = _check_m(m)
     log_r = _log_r(n, r)
+    if r is None:
+        raise _no_interior_optimum("p*_SNR = (2mr)^(-1/3)")
     return math.exp(min(0.0, -(_LN2 + math.log(m) + log_r) / 3.0))
 
 
-def optimal_radius_snr(n: int, m: float, r: Any, rule: str = "quantile") -> int:
+def optimal_radius_snr(n: int, m: float, r: Any, rule: str = "quantile", model: str = "kanerva") -> int:
     r"""SNR-optimal Hamming radius :math:`d^*_{SNR}`.
 
     ``rule="quantile"`` (the paper's): the smallest ``d`` with
-    :math:`p(d) \ge p^* = (2mr)^{-1/3}` (:func:`sdmlib.geometry.hamming_radius_for_fraction`).
-    ``rule="argmax"``: the integer radius with the largest :func:`snr` at ``dv = 0``.
+    :math:`p(d) \ge p^* = (2mr)^{-1/3}` (:func:`sdmlib.geometry.hamming_radius_for_fraction`);
+    random neurons and ``model="kanerva"`` only.
+    ``rule="argmax"``: the integer radius ``0..n`` with the largest :func:`snr` at ``dv = 0``
+    under the variance ``model`` (ties to the smallest). With ``r=None`` (one neuron at
+    every address) only ``"argmax"`` is defined, and it gives 0: the SNR falls
+    monotonically with ``d``.
 
     Examples
     --------
-    The paper's radius for n = 64, r = 2**64, m = 1024:
+    The paper's radius for n = 64, r = 2**64 random neurons, m = 1024, and the argmax
+    for one neuron at every address:
 
-    >>> optimal_radius_snr(64, 1024, 2**64)
-    11
+    >>> optimal_radius_snr(64, 1024, 2**64), optimal_radius_snr(64, 1024, None, rule="argmax")
+    (11, 0)
     """
     n = _check_n(n)
     check_choice("rule", rule, ("quantile", "argmax"))
+    check_choice("model", model, VARIANCE_MODELS)
     if rule == "quantile":
+        if model != "kanerva":
+            raise ValueError(f"rule='quantile' is the closed form of model='kanerva', got model={model!r}")
         return _radius_for_log_fraction(n, math.log(optimal_fraction_snr(n, m, r)))
     m = _check_m(m)
     log_r = _log_r(n, r)
-    lp = _log_ball_fractions(n)
-    lpr = lp + log_r
-    log_snr2 = lpr - _lse(0.0, lp + math.log(m), 3 * lp + math.log(m) + log_r)
-    return int(np.argmax(log_snr2))
+    if r is not None and model == "kanerva":
+        lp = _log_ball_fractions(n)
+        lpr = lp + log_r
+        log_snr2 = lpr - _lse(0.0, lp + math.log(m), 3 * lp + math.log(m) + log_r)
+        return int(np.argmax(log_snr2))
+    dv0 = np.zeros(1, dtype=np.int64)
+    log_snr = np.array([
+        float(_log_intersection(n, d, dv0, log_r)[0] - 0.5 * _log_variance(n, d, dv0, m, log_r, model, r is None)[0])
+        for d in range(n + 1)
+    ])
+    return int(np.argmax(log_snr))
+
+
+def optimal_radius_snr_m_range(
+    n: int, r: Any, d: int, rule: str = "quantile", m_max: float = 1e15
+) -> tuple[int, int] | None:
+    r"""The integer numbers of stored patterns ``m`` for which :math:`d^*_{SNR} = d`.
+
+    :math:`d^*_{SNR}` is non-increasing in ``m`` (:math:`p^* \propto m^{-1/3}`), so the set is
+    an interval ``[lo, hi]`` of integers in ``1..m_max``. ``rule="quantile"`` uses the closed
+    form: :math:`d^* \le d \iff p(d) \ge (2mr)^{-1/3} \iff m \ge 1/(2r\,p(d)^3)`;
+    ``rule="argmax"`` bisects on ``m`` (monotonicity checked by a scan in the tests).
+    Random neurons (Kanerva's SNR) only. Returns ``None`` when no ``m <= m_max`` gives ``d``;
+    ``hi = m_max`` means "at least up to ``m_max``".
+
+    Examples
+    --------
+    The paper's radius 11 for n = 64, r = 2**64 random neurons:
+
+    >>> optimal_radius_snr_m_range(64, 2**64, 11), optimal_radius_snr_m_range(64, 2**64, 11, "argmax")
+    ((214, 27247), (17, 1791))
+    >>> optimal_radius_snr(64, 213, 2**64), optimal_radius_snr(64, 214, 2**64)
+    (12, 11)
+    """
+    n = _check_n(n)
+    d = check_int("d", d, lo=0, hi=n)
+    check_choice("rule", rule, ("quantile", "argmax"))
+    top = int(check_real("m_max", m_max, lo=1.0))
+    log_r = _log_r(n, r)
+    if r is None:
+        raise _no_interior_optimum("d*_SNR as a function of m")
+
+    def first_m_at_most(k: int) -> int:
+        """Smallest integer m in 1..top+1 with d*(m) <= k (top + 1: none)."""
+        if k < 0:
+            return top + 1
+        if rule == "quantile":
+            # m >= 1 / (2 r p(k)^3), in logs
+            log_m = -(_LN2 + log_r + 3 * _log_p(n, k))
+            if log_m > math.log(top):
+                return top + 1
+            m0 = max(1, math.ceil(math.exp(log_m) * (1 - 1e-12)))
+            while m0 > 1 and optimal_radius_snr(n, m0 - 1, r) <= k:  # guard the rounding
+                m0 -= 1
+            while m0 <= top and optimal_radius_snr(n, m0, r) > k:
+                m0 += 1
+            return m0
+        lo, hi = 1, top + 1
+        if optimal_radius_snr(n, 1, r, "argmax") <= k:
+            return 1
+        while hi - lo > 1:  # invariant: d*(lo) > k, d*(hi) <= k (hi = top + 1: unknown)
+            mid = (lo + hi) // 2
+            if optimal_radius_snr(n, mid, r, "argmax") <= k:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    lo, hi = first_m_at_most(d), first_m_at_most(d - 1) - 1
+    if lo > top or lo > hi:
+        return None
+    return lo, min(hi, top)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -437,8 +608,13 @@ def bit_snr_threshold(n: int, retrieval_probability: float = 0.5) -> float:
     return float(-special.ndtri(one_minus))
 
 
-def _log_max_patterns_minus_1(lp: np.ndarray, log_r: float, z: float) -> np.ndarray:
-    """log(m_max - 1) = log[(pr/z^2 - 1) / (p (1 + p^2 r))], -inf where pr <= z^2."""
+def _log_max_patterns_minus_1(lp: np.ndarray, log_r: float, z: float, det: bool = False) -> np.ndarray:
+    """log(m_max - 1) = log[(pr/z^2 - 1) / (p (1 + p^2 r))], -inf where pr <= z^2.
+
+    ``det`` (one neuron per address, ``r = 2**n`` exact counts): log[1 / (z p)^2].
+    """
+    if det:
+        return -2 * math.log(z) - 2 * lp
     lpr = lp + log_r
     x = lpr - 2 * math.log(z)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -455,12 +631,17 @@ def max_patterns(n: int, d: Any, r: Any, retrieval_probability: float = 0.5) -> 
 
     Values below 1 (even one pattern fails, :math:`pr < z^2`) are returned as 0.
 
+    With ``r=None`` (one neuron at every address) the counts are exact and the
+    Poisson terms :math:`pr`, :math:`p^2r` vanish: :math:`\sigma^2=(m-1)(p^2 2^n)^2`
+    and :math:`m_{\max} = 1 + 1/(zp)^2`, which falls monotonically with ``d``.
+
     Parameters
     ----------
     n : int
     d : int or array of int
         Radius (radii).
     r : int, float or None
+        Number of random neurons; ``None``: one neuron at every address.
     retrieval_probability : float
         ``P`` in ``(2**-n, 1)``; the paper used 0.5.
 
@@ -474,6 +655,8 @@ def max_patterns(n: int, d: Any, r: Any, retrieval_probability: float = 0.5) -> 
     >>> p, z, M = space_fraction(n, d), bit_snr_threshold(n), max_patterns(n, d, r)
     >>> bool(abs(p * r / (p * r + (M - 1) * (p**2 * r + p**4 * r**2)) ** 0.5 - z) < 1e-9)
     True
+    >>> bool(abs(max_patterns(n, d, None) - 1 - 1 / (z * p) ** 2) < 1e-6 * max_patterns(n, d, None))
+    True
     """
     n = _check_n(n)
     log_r = _log_r(n, r)
@@ -481,7 +664,7 @@ def max_patterns(n: int, d: Any, r: Any, retrieval_probability: float = 0.5) -> 
     scalar = np.ndim(d) == 0
     da = np.atleast_1d(check_int_array("d", d, lo=0, hi=n))
     lp = _log_ball_fractions(n)[da]
-    lm = _log_max_patterns_minus_1(lp, log_r, z)
+    lm = _log_max_patterns_minus_1(lp, log_r, z, r is None)
     with np.errstate(over="ignore"):
         out = np.where(np.isfinite(lm), 1.0 + np.exp(lm), 0.0)
     if np.any(np.isinf(out)):
@@ -504,6 +687,10 @@ def optimal_fraction_memory(
     This is the paper's :math:`\tfrac12(z^4/A^{1/3} + A^{1/3}/r^2 + z^2/r)` with
     :math:`A^{1/3} = z^2 r w`, written without cancellation or overflow.
 
+    Defined for ``r`` random neurons only; ``r=None`` (one neuron at every address)
+    raises ``ValueError``: without the Poisson terms :func:`max_patterns` falls
+    monotonically with ``p``.
+
     Parameters
     ----------
     method : {"cardano", "numerical"}
@@ -525,6 +712,8 @@ def optimal_fraction_memory(
     """
     n = _check_n(n)
     log_r = _log_r(n, r)
+    if r is None:
+        raise _no_interior_optimum("p*_Mem (the root of the capacity cubic)")
     z = bit_snr_threshold(n, retrieval_probability)
     check_choice("method", method, ("cardano", "numerical"))
     log_k = log_r - 4 * math.log(z)
@@ -553,15 +742,18 @@ def optimal_radius_memory(
 ) -> int:
     r"""Memory-optimal radius :math:`d^*_{Mem}`.
 
-    ``rule="quantile"`` (the paper's): smallest ``d`` with :math:`p(d)\ge p^*_{Mem}`;
-    ``rule="argmax"``: the integer ``d`` with the largest :func:`max_patterns`.
+    ``rule="quantile"`` (the paper's): smallest ``d`` with :math:`p(d)\ge p^*_{Mem}`
+    (random neurons only); ``rule="argmax"``: the integer ``d`` with the largest
+    :func:`max_patterns` (ties to the smallest). With ``r=None`` (one neuron at every
+    address) only ``"argmax"`` is defined, and it gives 0.
 
     Examples
     --------
-    The paper's radius for n = 64, r = 2**64, P = 0.5:
+    The paper's radius for n = 64, r = 2**64 random neurons, P = 0.5, and the argmax
+    for one neuron at every address:
 
-    >>> optimal_radius_memory(64, 2**64, 0.5)
-    5
+    >>> optimal_radius_memory(64, 2**64, 0.5), optimal_radius_memory(64, None, 0.5, rule="argmax")
+    (5, 0)
     """
     n = _check_n(n)
     check_choice("rule", rule, ("quantile", "argmax"))
@@ -569,16 +761,18 @@ def optimal_radius_memory(
         return _radius_for_log_fraction(n, math.log(optimal_fraction_memory(n, r, retrieval_probability)))
     log_r = _log_r(n, r)
     z = bit_snr_threshold(n, retrieval_probability)
-    lm = _log_max_patterns_minus_1(_log_ball_fractions(n), log_r, z)
+    lm = _log_max_patterns_minus_1(_log_ball_fractions(n), log_r, z, r is None)
     return int(np.argmax(lm))
 
 
 # ----------------------------------------------------------------------------------------------
 # convergence map and critical distance
 # ----------------------------------------------------------------------------------------------
-def _map_values(n: int, d: int, m: float, log_r: float, variance: str, x: np.ndarray) -> np.ndarray:
+def _map_values(
+    n: int, d: int, m: float, log_r: float, variance: str, x: np.ndarray, det: bool = False
+) -> np.ndarray:
     li = _log_intersection(n, d, x, log_r)
-    lv = _log_variance(n, d, x, m, log_r, variance)
+    lv = _log_variance(n, d, x, m, log_r, variance, det)
     with np.errstate(invalid="ignore", over="ignore"):
         s = np.where(np.isfinite(li), np.exp(li - 0.5 * lv), 0.0)
     return n * special.ndtr(-s)
@@ -664,7 +858,12 @@ def convergence_map(
     coin flip, :math:`d_{new} = n/2`, whatever the noise; where there is no
     cross-talk, :math:`\sigma^2 = I(x)` and the SNR is :math:`\sqrt{I(x)}`.
 
-    ``method="exact"`` (integer ``r`` only, ``variance`` ignored): the per-bit
+    With ``r=None`` (one neuron at every address) :math:`I(x) = c_{n,d}(x)` exactly
+    and :math:`\sigma^2` is the cross-talk alone (see :func:`read_variance`); where
+    that is zero and the circles meet, the read is exact (:math:`d_{new} = 0`).
+
+    ``method="exact"`` (an integer number ``r`` of random neurons only, ``variance``
+    ignored; ``r=None`` raises ``TypeError``): the per-bit
     error :math:`P(S<0) + \tfrac12 P(S=0)` of the integer read sum
     :math:`S = C_t + \sum_{j\ne t} C_j\epsilon_j`, from its exact distribution
     (inverse discrete Fourier transform of its characteristic function) with
@@ -701,6 +900,9 @@ def convergence_map(
     >>> y = convergence_map(64, 11, 1024, 2**64)
     >>> float(y[23]), bool(y[22] < 1e-6)
     (32.0, True)
+    >>> y0 = convergence_map(64, 11, 1024, None)
+    >>> float(y0[23]), float(y0[22])
+    (32.0, 0.0)
     """
     n = _check_n(n)
     d = check_int("d", d, lo=0, hi=n)
@@ -712,10 +914,13 @@ def convergence_map(
     x = np.arange(n + 1) if dv is None else np.atleast_1d(_dv_array(n, dv))
     if method == "exact":
         if r is None or not isinstance(r, numbers.Integral) or isinstance(r, bool):
-            raise TypeError(f"method='exact' needs an integer number of neurons r, got {r!r}")
+            raise TypeError(
+                f"method='exact' needs an integer number r of random neurons (r=None, one neuron at "
+                f"every address, has deterministic counts too large for its grid), got {r!r}"
+            )
         mi = check_int("m", m, lo=1)
         return _finish(n * _exact_bit_error(n, d, mi, int(r), x), scalar)
-    return _finish(_map_values(n, d, m, log_r, variance, x), scalar)
+    return _finish(_map_values(n, d, m, log_r, variance, x, r is None), scalar)
 
 
 def _critical_from_map(y: np.ndarray, convention: str) -> float:
@@ -820,7 +1025,7 @@ def optimal_radius_critical_distance(
         # below the one-neuron radius (r p(d) < 1) every read of a bit is wrong with
         # probability > Phi(-1), so the critical distance is 0: search d_lo..n//2 only,
         # coarse to fine when that range is still long
-        lo = min(radius_for_one_neuron(n, r) if _log_r(n, r) >= 0 else n // 2, n // 2)
+        lo = 0 if r is None else min(radius_for_one_neuron(n, r) if _log_r(n, r) >= 0 else n // 2, n // 2)
         seen: dict[int, float] = {}
         step = max(1, -(-(n // 2 - lo + 1) // _COARSE_RADII))
         window = range(lo, n // 2 + 1, step)
@@ -849,6 +1054,10 @@ def neuron_coverage(n: int, d: Any, r: Any, method: str = "exact") -> Any:
 
     .. math:: P = 1 - (1 - p_d)^r \approx 1 - e^{-r p_d}.
 
+    ``r=None`` (one neuron at every address) gives exactly 1 for every ``d >= 0`` (the
+    query's own address holds a neuron), whatever ``method``. ``r=2**n`` random neurons
+    give :math:`1-(1-2^{-n})^{2^n}\approx 1-1/e` at ``d = 0``: random addresses repeat and miss.
+
     ``method``:
 
     ``"exact"``
@@ -869,12 +1078,16 @@ def neuron_coverage(n: int, d: Any, r: Any, method: str = "exact") -> Any:
     True
     >>> round(float(neuron_coverage(1000, 451, 10**6)), 6)
     1.0
+    >>> float(neuron_coverage(64, 0, None)), round(float(neuron_coverage(64, 0, 2**64)), 4)
+    (1.0, 0.6321)
     """
     n = _check_n(n)
     log_r = _log_r(n, r)
     check_choice("method", method, ("exact", "poisson", "normal", "normal_cc"))
     scalar = np.ndim(d) == 0
     da = np.atleast_1d(check_int_array("d", d, lo=0, hi=n))
+    if r is None:
+        return _finish(np.ones(da.shape), scalar)
     if method in ("exact", "poisson"):
         lp = _log_ball_fractions(n)[da]
     else:
@@ -909,6 +1122,8 @@ def radius_for_one_neuron(n: int, r: Any, method: str = "exact") -> Any:
 
     ``"exact"``: the smallest integer ``d`` with :math:`r\,p(d) \ge 1`;
     ``"normal"``: :math:`n/2 + \sqrt{n/4}\,\Phi^{-1}(1/r)` (real-valued).
+    ``r=None`` (one neuron at every address) gives 0 with either method: the
+    circle of radius 0 holds exactly one neuron.
 
     Examples
     --------
@@ -920,265 +1135,29 @@ def radius_for_one_neuron(n: int, r: Any, method: str = "exact") -> Any:
     n = _check_n(n)
     log_r = _log_r(n, r)
     check_choice("method", method, ("exact", "normal"))
+    if r is None:
+        return 0 if method == "exact" else 0.0
     if log_r < 0:
         raise ValueError(f"r must be >= 1 for an expected count of one neuron, got r = {math.exp(log_r):.3g}")
     if method == "exact":
-        return _radius_for_log_fraction(n, -log_r)
+        d1 = _radius_for_log_fraction(n, -log_r)
+        while d1 > 0 and _log_p(n, d1 - 1) + log_r >= -1e-12:  # r p = 1 exactly, lost to rounding
+            d1 -= 1
+        return d1
     return n / 2.0 + math.sqrt(n / 4.0) * float(special.ndtri_exp(-log_r))
-
-
-# ----------------------------------------------------------------------------------------------
-# Monte-Carlo with a real random SDM
-# ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReadSimulation:
-    """Per-epoch statistics of simulated reads (see :func:`simulate_read_sums`).
-
-    Fields: ``dv`` (query distances, shape ``(k,)``); ``target_counts`` (neurons shared by
-    the query's and the target's circles, shape ``(epochs, k)``); ``bit_mean`` and
-    ``bit_second`` (per epoch, the mean over the ``n`` bits of :math:`S_i b_{t,i}` and of
-    its square, where :math:`S_i` is the per-bit read sum and :math:`b_t` the target's
-    ±1 bits, shape ``(epochs, k)``).
-    """
-
-    dv: np.ndarray
-    target_counts: np.ndarray
-    bit_mean: np.ndarray
-    bit_second: np.ndarray
-
-    @property
-    def epochs(self) -> int:
-        return int(self.target_counts.shape[0])
-
-    def intersection_mean(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean shared count with the target and its standard error, per ``dv``."""
-        c = self.target_counts
-        return c.mean(0), c.std(0, ddof=1) / math.sqrt(self.epochs)
-
-    def read_mean(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean of :math:`S b_t` (pooled over epochs and bits) and its standard error."""
-        a = self.bit_mean
-        return a.mean(0), a.std(0, ddof=1) / math.sqrt(self.epochs)
-
-    def read_variance(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled variance of :math:`S b_t` over epochs and bits, with a delta-method standard error.
-
-        ``var = mean(S^2) - mean(S)^2``; epochs are independent, the bits of one epoch are not
-        (they share the neuron counts), so the error is computed from per-epoch means.
-        """
-        a, b = self.bit_second, self.bit_mean
-        ma, mb = a.mean(0), b.mean(0)
-        var = ma - mb**2
-        e = self.epochs
-        cov_ab = ((a - ma) * (b - mb)).sum(0) / (e - 1)
-        se2 = (a.var(0, ddof=1) - 4 * mb * cov_ab + 4 * mb**2 * b.var(0, ddof=1)) / e
-        return var, np.sqrt(np.maximum(se2, 0.0))
-
-
-def _flip(rng: np.random.Generator, x: np.ndarray, h: int) -> np.ndarray:
-    y = x.copy()
-    idx = rng.choice(x.shape[-1], size=h, replace=False)
-    y[idx] ^= 1
-    return y
-
-
-def simulate_read_sums(
-    n: int,
-    d: int,
-    m: int,
-    r: int,
-    dv: Any,
-    epochs: int,
-    rng: np.random.Generator | int | None = None,
-) -> ReadSimulation:
-    r"""Monte-Carlo read statistics of a real random SDM (bit-packed, :mod:`sdmlib.hamming`).
-
-    Each epoch draws ``r`` fresh uniform neurons and ``m`` uniform patterns (pattern 0 is the
-    target), and for each ``dv`` a query with exactly ``dv`` bits of the target flipped.
-    A neuron is active for an address within Hamming distance ``d``. For every query it
-    records the count :math:`C_j` of neurons active for both the query and pattern ``j``
-    and the per-bit read sum :math:`S_i = \sum_j C_j b_{j,i}` (:math:`b` the ±1 bits),
-    which is exactly what a neuron-based SDM that stored all ``m`` patterns with ±1
-    counters reads.
-
-    Parameters
-    ----------
-    n, d, m, r : int
-    dv : array of int
-    epochs : int (>= 2)
-    rng : Generator or seed
-
-    Returns
-    -------
-    ReadSimulation
-
-    Examples
-    --------
-    The mean shared count with the target is the expected intersection (within 4 s.e.):
-
-    >>> from sdmlib.geometry import expected_neurons_in_intersection
-    >>> sim = simulate_read_sums(64, 22, 20, 2000, [0, 8], epochs=40, rng=0)
-    >>> mean, se = sim.intersection_mean()
-    >>> bool(np.all(np.abs(mean - expected_neurons_in_intersection(64, 22, [0, 8], 2000)) < 4 * se))
-    True
-    """
-    n = _check_n(n)
-    d = check_int("d", d, lo=0, hi=n)
-    m = check_int("m", m, lo=1)
-    r = check_int("r", r, lo=1)
-    epochs = check_int("epochs", epochs, lo=2)
-    dva = np.atleast_1d(_dv_array(n, dv))
-    rng = np.random.default_rng(rng)
-    k = dva.size
-    tc = np.empty((epochs, k))
-    bm = np.empty((epochs, k))
-    bs = np.empty((epochs, k))
-    for e in range(epochs):
-        neurons = pack_bits(rng.integers(0, 2, size=(r, n), dtype=np.uint8))
-        patterns = rng.integers(0, 2, size=(m, n), dtype=np.uint8)
-        queries = np.stack([_flip(rng, patterns[0], int(h)) for h in dva])
-        act_p = hamming_distance(pack_bits(patterns), neurons) <= d  # (m, r)
-        act_q = hamming_distance(pack_bits(queries), neurons) <= d  # (k, r)
-        counts = act_q.astype(np.float64) @ act_p.T.astype(np.float64)  # (k, m)
-        bip = 2.0 * patterns - 1.0
-        aligned = (counts @ bip) * bip[0]  # (k, n): S_i b_{t,i}
-        tc[e] = counts[:, 0]
-        bm[e] = aligned.mean(1)
-        bs[e] = (aligned**2).mean(1)
-    return ReadSimulation(dva, tc, bm, bs)
-
-
-def simulate_convergence(
-    n: int,
-    d: int,
-    m: int,
-    r: Any,
-    dv: Any,
-    trials: int,
-    rng: np.random.Generator | int | None = None,
-    steps: int = 1,
-) -> np.ndarray:
-    r"""Simulated reads from noisy queries: distance to the target after ``steps`` reads.
-
-    Each trial draws ``m`` fresh uniform patterns (and, for finite ``r``, fresh uniform
-    neurons), writes all of them auto-associatively, and reads from queries with ``dv``
-    bits of pattern 0 flipped; with ``steps > 1`` each read becomes the next query (the
-    memory stays the same). A bit of the read is the sign of :math:`\sum_j C_j b_j`; a
-    zero sum (no shared neuron) gives a fair coin flip, the convention of
-    :func:`convergence_map`.
-
-    ``r=None`` is the attention setting (every address a neuron): the shared count of
-    two addresses is then exactly the intersection count :math:`c_{n,d}` of
-    :mod:`sdmlib.geometry`, and no neurons are drawn. A finite ``r`` builds a real
-    neuron-based memory with :mod:`sdmlib.hamming`.
-
-    Returns
-    -------
-    ndarray, shape (trials, len(dv))
-        Distance to the target after the last read, per trial and query distance.
-
-    Examples
-    --------
-    A query on top of its pattern comes back exactly when nothing else is stored:
-
-    >>> out = simulate_convergence(32, 6, 1, None, [0, 3], trials=5, rng=1)
-    >>> out.tolist()
-    [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
-    """
-    n = _check_n(n)
-    d = check_int("d", d, lo=0, hi=n)
-    m = check_int("m", m, lo=1)
-    trials = check_int("trials", trials, lo=1)
-    steps = check_int("steps", steps, lo=1)
-    dva = np.atleast_1d(_dv_array(n, dv))
-    rng = np.random.default_rng(rng)
-    if r is None:
-        lc = _log_counts(n, d, np.arange(n + 1))
-        # scaled by the largest count: only the signs of the reads matter
-        table = np.where(np.isfinite(lc), np.exp(lc - lc[0]), 0.0)
-    else:
-        r = check_int("r", r, lo=1)
-    out = np.empty((trials, dva.size))
-    for t in range(trials):
-        patterns = rng.integers(0, 2, size=(m, n), dtype=np.uint8)
-        bip = 2.0 * patterns - 1.0
-        pp = pack_bits(patterns)
-        if r is not None:
-            neurons = pack_bits(rng.integers(0, 2, size=(r, n), dtype=np.uint8))
-            act_p = (hamming_distance(pp, neurons) <= d).astype(np.float64)
-        queries = np.stack([_flip(rng, patterns[0], int(h)) for h in dva])
-        for _ in range(steps):
-            pq = pack_bits(queries)
-            if r is None:
-                w = table[hamming_distance(pq, pp)]  # (k, m)
-            else:
-                act_q = (hamming_distance(pq, neurons) <= d).astype(np.float64)
-                w = act_q @ act_p.T
-            s = w @ bip  # (k, n)
-            coin = rng.integers(0, 2, size=s.shape, dtype=np.uint8)
-            queries = np.where(s > 0, 1, np.where(s < 0, 0, coin)).astype(np.uint8)
-        out[t] = (queries != patterns[0]).sum(1)
-    return out
-
-
-def simulated_critical_distance(
-    n: int,
-    d: int,
-    m: int,
-    r: Any,
-    trials: int,
-    steps: int = 10,
-    level: float = 0.5,
-    max_distance: int | None = None,
-    rng: np.random.Generator | int | None = None,
-    interpolate: bool = False,
-) -> tuple[Any, np.ndarray]:
-    r"""Critical distance of a simulated memory: iterate reads from noisy queries.
-
-    For every query distance ``x = 0..max_distance`` (default ``n // 2``) run
-    :func:`simulate_convergence` with ``steps`` reads and record the fraction of trials
-    that end exactly on the target. The critical distance is the largest ``x`` such that
-    this fraction is at least ``level`` for every ``x' <= x``. With ``interpolate=True``
-    the result is the real ``x`` where the straight line between that point and the next
-    one crosses ``level`` (it separates radii whose integer values tie).
-
-    Returns
-    -------
-    (int or float, ndarray)
-        The critical distance and the converged fraction for each ``x``.
-
-    Examples
-    --------
-    A single stored pattern in the attention setting converges from anywhere inside ``2d``:
-
-    >>> cd, frac = simulated_critical_distance(32, 5, 1, None, trials=3, steps=2, rng=0)
-    >>> cd
-    10
-    """
-    n = _check_n(n)
-    level = check_real("level", level, lo=0.0, hi=1.0, lo_open=True)
-    top = n // 2 if max_distance is None else check_int("max_distance", max_distance, lo=0, hi=n)
-    x = np.arange(top + 1)
-    frac = (simulate_convergence(n, d, m, r, x, trials, rng=rng, steps=steps) == 0).mean(0)
-    bad = np.nonzero(frac < level)[0]
-    if not bad.size:
-        return (float(top) if interpolate else top), frac
-    f = int(bad[0])
-    if not interpolate:
-        return f - 1, frac
-    if f == 0:
-        return 0.0, frac
-    return float(f - 1 + (frac[f - 1] - level) / (frac[f - 1] - frac[f])), frac
 
 
 # ----------------------------------------------------------------------------------------------
 # command line: python -m sdmlib radii --n 64 --m 1024 --r 2**64
 # ----------------------------------------------------------------------------------------------
-def _parse_r(text: str) -> Any:
-    """``None``/``2**n``-style/int/float text -> r (``2**k`` and ``a**b`` are evaluated exactly)."""
+def _parse_r(text: str, n: int) -> Any:
+    """Text -> r: ``none``/``all`` (one neuron per address), ``2**n`` (that many random
+    neurons, exact int), ``a**b``, an int or a float."""
     t = text.strip().lower()
-    if t in ("none", "all", "2**n"):
+    if t in ("none", "all"):
         return None
+    if t == "2**n":
+        return 2**n
     if "**" in t:
         base, _, exp = t.partition("**")
         return int(base) ** int(exp)
@@ -1199,18 +1178,27 @@ def cli_main(command: str, argv: list[str]) -> int:
     )
     parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
     parser.add_argument("--m", type=float, default=1024, help="stored patterns (default 1024)")
-    parser.add_argument("--r", default="2**n", help="neurons: an int, a float, a**b, or 2**n (default)")
+    parser.add_argument("--r", default="2**n",
+                        help="random neurons: an int, a float, a**b, or 2**n (default, the paper's); "
+                             "'none': one neuron at every address (no interior d*_SNR, d*_Mem)")
     parser.add_argument("--P", type=float, default=0.5, help="retrieval probability for d*_Mem (default 0.5)")
     parser.add_argument("--no-cd", action="store_true", help="skip the critical distance (slow for large n)")
     args = parser.parse_args(argv)
     try:
-        r = _parse_r(args.r)
         n = _check_n(args.n)
-        d_snr = optimal_radius_snr(n, args.m, r)
-        d_mem = optimal_radius_memory(n, r, args.P)
-        print(f"n={n} m={args.m:g} r={'2**n' if r is None else r} P={args.P:g}")
-        print(f"d*_SNR = {d_snr}  (p* = {optimal_fraction_snr(n, args.m, r):.4e})")
-        print(f"d*_Mem = {d_mem}  (p* = {optimal_fraction_memory(n, r, args.P):.4e})")
+        r = _parse_r(args.r, n)
+        label = "one neuron per address" if r is None else ("2**n random" if r == 2**n else f"{r} random")
+        print(f"n={n} m={args.m:g} r={label} P={args.P:g}")
+        if r is None:  # no interior optimum: the argmax of the exact SNR and capacity
+            d_snr = optimal_radius_snr(n, args.m, None, rule="argmax", model="binomial")
+            d_mem = optimal_radius_memory(n, None, args.P, rule="argmax")
+            print(f"d*_SNR = {d_snr}  (argmax; the SNR falls monotonically with d)")
+            print(f"d*_Mem = {d_mem}  (argmax; the capacity falls monotonically with d)")
+        else:
+            d_snr = optimal_radius_snr(n, args.m, r)
+            d_mem = optimal_radius_memory(n, r, args.P)
+            print(f"d*_SNR = {d_snr}  (p* = {optimal_fraction_snr(n, args.m, r):.4e})")
+            print(f"d*_Mem = {d_mem}  (p* = {optimal_fraction_memory(n, r, args.P):.4e})")
         if not args.no_cd:
             d_cd, _, cds = optimal_radius_critical_distance(n, args.m, r, convention="interpolated", return_all=True)
             print(f"d*_CD  = {d_cd}  (critical distance {cds.max():.2f} bits, interpolated crossing)")

@@ -14,8 +14,11 @@ Conventions (the same in every function)
 * *count*: a number of addresses of :math:`\{0,1\}^n` (exact Python ``int``);
   *fraction*: count / :math:`2^n`; *expected neurons*: :math:`r\cdot` fraction for
   :math:`r` neurons at independent uniform random addresses.
-* ``r=None`` means one neuron at every address, :math:`r = 2^n`, so that the
-  expected number of neurons equals the count.
+* ``r=None`` means one neuron at every address (deterministic, the same in all of
+  :mod:`sdmlib`), so that the number of neurons in both circles *is* the count.
+  ``r=2**n`` means as many neurons at random addresses: the same expected number,
+  but random (the variance formulas of :mod:`sdmlib.capacity` treat the two
+  differently; here, an expectation, they agree).
 * Large ``n`` never overflows: every float route works in log space.
 
 Routes to the intersection count :math:`c_{n,d}(d_v)`
@@ -97,7 +100,7 @@ def _check_dv(n: int, dv: Any) -> tuple[np.ndarray, bool]:
 
 
 def _log_r(r: Any, n: int) -> float:
-    """Natural log of the neuron count r (r=None means 2**n)."""
+    """Natural log of the neuron count r (r=None, one neuron per address, gives n log 2)."""
     if r is None:
         return n * math.log(2.0)
     if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real):
@@ -663,8 +666,9 @@ def expected_neurons_in_intersection(
     dv : int or array_like of int
         Distance(s) between the centres, ``0 <= dv <= n``.
     r : int, float or None, default None
-        Number of neurons, ``r > 0``. ``None`` means a neuron at every address,
-        :math:`r = 2^n`, and then the result is the count itself.
+        Number of random neurons, ``r > 0``. ``None`` means one neuron at every
+        address, and then the result is the count itself (exact, not an
+        expectation); ``r=2**n`` random neurons have the same expectation.
     log : bool, default False
         Return :math:`\ln I` (``-inf`` where the intersection is empty).
 

@@ -29,8 +29,10 @@ units, :math:`1 - d_v/n = (1+x)/2`, so :math:`I_J \approx r2^{-K}((1+x)/2)^K`:
 a power of the cosine, with the local softmax slope :math:`\beta \approx K/2`
 at :math:`x = 1` and no cut-off at :math:`2d` (see :func:`jaeckel_local_beta`).
 
-All functions work in log space (``r`` up to ``2**1000``; ``r=None`` means
-``2**n`` neurons, as everywhere in ``sdmlib``).
+All functions work in log space (``r`` up to ``2**1000``). ``r`` is always a number
+of *random* neurons here: ``r=None``, which everywhere in ``sdmlib`` means one neuron
+at every address, has no counterpart in Jaeckel's designs (a neuron is a choice of
+``K`` coordinates and their values, not an address) and raises ``TypeError``.
 
 References
 ----------
@@ -49,7 +51,8 @@ import numpy as np
 from scipy import special
 
 from sdmlib._validate import check_binary_array, check_choice, check_int, check_int_array, check_real
-from sdmlib.capacity import ReadSimulation, _flip, _log_r
+from sdmlib.capacity import ReadSimulation, _flip
+from sdmlib.capacity import _log_r as _log_r_any
 
 __all__ = [
     "JAECKEL_DESIGNS",
@@ -61,6 +64,16 @@ __all__ = [
     "JaeckelSDM",
     "simulate_jaeckel_read_sums",
 ]
+
+
+def _log_r(n: int, r: Any) -> float:
+    """``log r`` for ``r`` random neurons; ``r=None`` (one neuron per address) is refused."""
+    if r is None:
+        raise TypeError(
+            "r=None means one neuron at every address, which Jaeckel's designs do not have (a neuron "
+            "is K coordinates and their values, not an address): pass the number r of random neurons"
+        )
+    return _log_r_any(n, r)
 
 #: The two designs implemented here.
 JAECKEL_DESIGNS = ("selected", "hyperplane")
@@ -110,7 +123,7 @@ def jaeckel_activation_probability(K: int, design: str = "selected", density: fl
     return 2.0**-K if design == "selected" else density**K
 
 
-def jaeckel_intersection(n: int, K: int, dv: Any, r: Any = None, log: bool = False) -> Any:
+def jaeckel_intersection(n: int, K: int, dv: Any, r: Any = 1, log: bool = False) -> Any:
     r"""Expected number of neurons active for two uniform addresses at distance ``dv``.
 
     .. math:: I_J(d_v) = r\,2^{-K}\binom{n-d_v}{K}\Big/\binom nK
@@ -125,7 +138,8 @@ def jaeckel_intersection(n: int, K: int, dv: Any, r: Any = None, log: bool = Fal
     dv : int or array of int
         Distance between the two addresses, ``0..n``.
     r : int, float or None
-        Number of neurons (``None``: ``2**n``).
+        Number of random neurons; the default 1 gives the probability that one random
+        neuron is active for both (``None`` raises ``TypeError``: see the module notes).
     log : bool
         Return the natural log.
 
@@ -148,7 +162,7 @@ def jaeckel_intersection(n: int, K: int, dv: Any, r: Any = None, log: bool = Fal
     return _out(val, scalar, log)
 
 
-def hyperplane_intersection(n: int, K: int, ones_in_common: Any, r: Any = None, log: bool = False) -> Any:
+def hyperplane_intersection(n: int, K: int, ones_in_common: Any, r: Any = 1, log: bool = False) -> Any:
     r"""Expected neurons of the hyperplane design active for two given addresses.
 
     .. math:: r\binom{a}{K}\Big/\binom nK,\qquad a = |x \wedge y| \ (\text{ones in common}).

@@ -71,7 +71,9 @@ def test_snr_matches_exact_fraction_formula():
 def test_paper_radius_snr_is_11_and_independent_quantile():
     assert cap.optimal_radius_snr(64, 1024, 2**64) == 11
     assert cap.optimal_radius_snr(64, 1024, 2**64, rule="argmax") == 11
-    assert cap.optimal_radius_snr(64, 1024, None) == 11  # r=None means 2**64
+    # r=None is one neuron at every address: no interior optimum (see the r=None tests below)
+    with pytest.raises(ValueError, match="r=None"):
+        cap.optimal_radius_snr(64, 1024, None)
     # independent route: scipy's binomial quantile of (2 m r)^(-1/3)
     for n, m, r in [(1000, 1e4, 1e6), (64, 60_000, 2**64), (1000, 100, 1e6)]:
         pstar = (2 * m * r) ** (-1 / 3)
@@ -214,8 +216,9 @@ def test_large_parameters_do_not_overflow():
         assert np.isfinite(lk)
         s = cap.snr(n, d, m, r)
         assert np.isfinite(s) and s > 0
-        assert 0 <= cap.optimal_radius_snr(n, m, r) <= n
-        assert 0 <= cap.optimal_radius_memory(n, r) <= n
+        rule = "argmax" if r is None else "quantile"
+        assert 0 <= cap.optimal_radius_snr(n, m, r, rule=rule) <= n
+        assert 0 <= cap.optimal_radius_memory(n, r, rule=rule) <= n
         assert np.all(np.isfinite(cap.convergence_map(n, d, m, r, [0, 1, 2 * d + 1 if 2 * d < n else n])))
     with pytest.raises(OverflowError):
         cap.read_variance(1000, 451, 0, 1e12, 2**1000, "binomial")
@@ -240,7 +243,7 @@ def test_input_validation():
         cap.optimal_radius_memory(10, 100, 1e-6)
     with pytest.raises(ValueError, match="convention must"):
         cap.critical_distance(64, 11, 10, 100, convention="middle")
-    with pytest.raises(TypeError, match="integer number of neurons"):
+    with pytest.raises(TypeError, match="integer number r of random neurons"):
         cap.convergence_map(64, 11, 10, None, method="exact")
     with pytest.raises(ValueError, match="method must"):
         cap.neuron_coverage(64, 11, 100, method="binomial")

@@ -205,3 +205,19 @@ def test_jaeckel_variance_figure():
 @pytest.mark.parametrize("key", sorted(MODEL_STYLES))
 def test_model_styles_are_never_yellow(key):
     assert MODEL_STYLES[key]["color"] != OKABE_ITO["yellow"]
+
+
+def test_critical_distance_figure_draws_the_bootstrap_intervals():
+    from sdmlib.capacity_simulation import critical_distance_intervals
+    from sdmlib.plotting.capacity import critical_distance_vs_radius_figure
+
+    rng = np.random.default_rng(0)
+    conv = {d: np.arange(10)[None, :] <= rng.integers(d, d + 3, size=(30, 1)) for d in (3, 4, 5)}
+    ci = critical_distance_intervals(conv, resamples=50, rng=1)
+    fig = critical_distance_vs_radius_figure([("sim", "simulation_curve", ci.index, ci["cd"], ci["low"], ci["high"])],
+                                             n=64, m=1024, r=None)
+    segs = fig.axes[0].collections[0].get_segments()
+    assert np.allclose([s[0][1] for s in segs], ci["low"]) and np.allclose([s[1][1] for s in segs], ci["high"])
+    assert "one neuron per address" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="curve"):
+        critical_distance_vs_radius_figure([("a", "simulation_curve", [1], [1.0], [0.5])], n=64, m=1, r=None)

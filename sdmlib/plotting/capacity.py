@@ -156,15 +156,16 @@ def one_step_map_figure(n: int = 64, radii: Sequence[int] = (11, 15, 19), m: flo
     return fig
 
 
-def critical_distance_vs_radius_figure(curves: Sequence[tuple[str, str, Any, Any]],
+def critical_distance_vs_radius_figure(curves: Sequence[tuple],
                                        readings: Mapping[int, float] | None = None, *,
                                        n: int, m: float, r: Any, xlim: tuple[float, float] | None = None,
                                        title: str = ""):
     r"""Critical distance against the radius for several models, with the original's readings.
 
     ``curves``: ``(label, style, radii, critical_distances)`` with ``style`` a key of
-    :data:`MODEL_STYLES`; ``readings``: ``{d: value}`` read off the original's figure (≈),
-    drawn as open squares.
+    :data:`MODEL_STYLES`, optionally followed by ``(low, high)`` arrays of a confidence
+    interval, drawn as error bars; ``readings``: ``{d: value}`` read off the original's
+    figure (≈), drawn as open squares.
 
     Examples
     --------
@@ -176,16 +177,30 @@ def critical_distance_vs_radius_figure(curves: Sequence[tuple[str, str, Any, Any
     ['last converging', "original's figure (≈)"]
     >>> float(fig.axes[0].get_lines()[0].get_ydata()[15])        # no cross-talk: CD = 2d
     30.0
+    >>> fig = critical_distance_vs_radius_figure([("sim", "simulation_curve", [1, 2], [2.0, 3.0], [1.5, 2.5],
+    ...                                            [2.5, 3.5])], n=64, m=1024, r=None)
+    >>> seg = fig.axes[0].collections[0].get_segments()                 # the error bars
+    >>> [(float(s[0][1]), float(s[1][1])) for s in seg]
+    [(1.5, 2.5), (2.5, 3.5)]
     """
     apply_style()
     fig, ax = figure()
-    for label, style, rad, cd in curves:
-        ax.plot(rad, cd, **_style(style), label=label)
+    for curve in curves:
+        label, style, rad, cd = curve[:4]
+        if len(curve) == 6:
+            cd = np.asarray(cd, dtype=float)
+            err = np.vstack([cd - np.asarray(curve[4]), np.asarray(curve[5]) - cd])
+            ax.errorbar(rad, cd, yerr=err, **_style(style), capsize=2, label=label)
+        elif len(curve) == 4:
+            ax.plot(rad, cd, **_style(style), label=label)
+        else:
+            raise ValueError(f"a curve is (label, style, radii, cd[, low, high]), got {len(curve)} items")
     if readings:
         ax.plot(list(readings), list(readings.values()), **_style("reading", markersize=6),
                 label="original's figure (≈)")
     ax.set(xlabel="Hamming radius $d$ (bits)", ylabel="critical distance (bits)",
-           title=title or f"$n = {n}$, $m = {m:g}$, $r = {power_text(r)}$")
+           title=title or f"$n = {n}$, $m = {m:g}$, " + ("one neuron per address" if r is None
+                                                          else f"$r = {power_text(r)}$"))
     if xlim is not None:
         ax.set_xlim(*xlim)
     ax.set_ylim(bottom=0)
@@ -332,6 +347,9 @@ def one_read_figure(xs: Any, sims: Mapping[int, Any], *, n: int = 64, m: float =
     >>> reconstruction = lines[MAP_LABELS["jaeckel"]].get_ydata()
     >>> bool(np.allclose(reconstruction, convergence_map(64, 19, 1024, 2**64, xs)))
     True
+    >>> fig = one_read_figure(xs, {15: np.zeros((3, 3)), 19: np.ones((3, 3))}, r=None)
+    >>> fig.texts[0].get_text()
+    'One read, $n = 64$, $m = 1024$, one neuron per address'
     """
     apply_style()
     xs = np.asarray(xs)
@@ -342,7 +360,8 @@ def one_read_figure(xs: Any, sims: Mapping[int, Any], *, n: int = 64, m: float =
         _one_read_panel(ax, xs, sim.mean(0), err, n, int(d), m, r)
         ax.set(xlabel="query distance $x$ (bits)", title=f"$d = {d}$")
     np.atleast_1d(axes)[0].set_ylabel("distance after one read (bits)")
-    fig.suptitle(f"One read, $n = {n}$, $m = {m:g}$, $r = {power_text(r)}$")
+    fig.suptitle(f"One read, $n = {n}$, $m = {m:g}$, "
+                 + ("one neuron per address" if r is None else f"$r = {power_text(r)}$"))
     legend_below(fig, axes)
     return fig
 
