@@ -13,6 +13,7 @@ from sdmlib.hamming import *  # noqa: E402,F401,F403
 from sdmlib.geometry import *  # noqa: E402,F401,F403
 from sdmlib.memories import *  # noqa: E402,F401,F403
 from sdmlib.beta import *  # noqa: E402,F401,F403
+from sdmlib.beta_estimators import *  # noqa: E402,F401,F403
 from sdmlib.bounds import *  # noqa: E402,F401,F403
 from sdmlib.capacity import *  # noqa: E402,F401,F403
 from sdmlib.jaeckel import *  # noqa: E402,F401,F403

@@ -13,9 +13,22 @@ cosine similarity :math:`x=1-2d_v/n`, :math:`I(x)\approx e^{\beta x+b}`, then
 the intercept :math:`b` and the neuron density :math:`r/2^n` cancel, and
 **β does not depend on r** (only the intercept does).
 
-This module estimates β for a radius :math:`d` (`fit_beta`, `fit_softmax_beta`),
-maps radii to β and back (`beta_for_radius`, `radius_for_beta`, `beta_curve`),
-and computes the two sets of read weights (`sdm_weights`, `softmax_weights`).
+This module estimates β for a radius :math:`d` (`fit_beta`), maps radii to β
+and back (`beta_for_radius`, `radius_for_beta`, `beta_curve`) and computes the
+SDM read weights (`sdm_weights`). The fits of the *normalised weights* (the
+softmax-MSE β, the KL-optimal β, the approximation error) live in
+`sdmlib.beta_estimators` and are importable from here too.
+
+Which β is "right" depends on the question; each estimator answers one:
+
+* ``"ols"``: the least-squares slope of :math:`\log I` on a window (the best
+  straight line through the log curve);
+* ``"as-published"``: what the original code computed, the least-squares slope
+  times :math:`N/(N-1)` (a ``ddof`` mix-up; it defines the paper's numbers);
+* ``"kl"``: the softmax closest to the normalised SDM weights in KL divergence,
+  which is the softmax with the same mean cosine (`sdmlib.beta_estimators`),
+  with one pattern per distance or any distance histogram
+  (``distance_weights="binomial"``: random keys).
 
 Conventions
 -----------
@@ -36,7 +49,11 @@ Conventions
 * ``estimator``: ``"ols"`` is the least-squares slope; ``"as-published"``
   reproduces the original code, which divided a ``ddof=1`` covariance by a
   ``ddof=0`` variance and so multiplied the slope by :math:`N/(N-1)` (N fitted
-  points), with the intercept :math:`\bar y-\hat\beta\bar x` of that slope.
+  points), with the intercept :math:`\bar y-\hat\beta\bar x` of that slope;
+  ``"kl"`` is the KL-optimal (moment-matching) β of the normalised weights over
+  the window's distances, by default all of :math:`d_v=0..n`.
+* ``window=None`` (the default) means ``"within-radius"`` for the two
+  regressions and :math:`d_v=0..n` for ``"kl"``.
 
 Examples
 --------
@@ -44,8 +61,12 @@ The paper's three β values (n = 64, as published, within-radius window):
 
 >>> [round(fit_beta(64, d, estimator="as-published").beta, 1) for d in (5, 11, 15)]
 [35.5, 15.9, 10.1]
->>> [round(fit_beta(64, d).beta, 1) for d in (5, 11, 15)]   # corrected (OLS)
+>>> [round(fit_beta(64, d).beta, 1) for d in (5, 11, 15)]   # least squares (OLS)
 [28.4, 14.4, 9.4]
+>>> [round(fit_beta(64, d, estimator="kl").beta, 1) for d in (5, 11, 15)]   # KL-optimal
+[34.4, 15.9, 10.1]
+>>> [round(fit_beta(64, d, estimator="kl", distance_weights="binomial").beta, 1) for d in (5, 11, 15)]
+[57.6, 30.3, 19.5]
 """
 
 from __future__ import annotations
@@ -60,9 +81,25 @@ from typing import Any, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize_scalar
 
 from sdmlib._validate import check_choice, check_int, check_real, check_real_array
+from sdmlib.beta_estimators import (  # noqa: F401  (re-exported: `from sdmlib.beta import ...` keeps working)
+    BETA_SPACES,
+    DISTANCE_WEIGHTS,
+    SoftmaxBetaFit,
+    _check_space,
+    _full_log_curve,
+    _log_count_curve,
+    _normalised_target,
+    _weights_key,
+    distance_log_weights,
+    fit_softmax_beta,
+    kl_beta,
+    kl_target,
+    softmax_approximation_error,
+    softmax_loss,
+    softmax_weights,
+)
 from sdmlib.geometry import cap_intersection, log_hamming_ball_intersection, space_fraction
 from sdmlib.hamming import cosine_to_hamming
 
@@ -70,11 +107,15 @@ __all__ = [
     "BETA_WINDOWS",
     "BETA_ESTIMATORS",
     "BETA_SPACES",
+    "DISTANCE_WEIGHTS",
     "BetaFit",
     "SoftmaxBetaFit",
     "log_linear_fit",
     "fit_beta",
     "fit_softmax_beta",
+    "kl_beta",
+    "kl_target",
+    "distance_log_weights",
     "softmax_loss",
     "softmax_approximation_error",
     "beta_for_radius",
@@ -86,16 +127,10 @@ __all__ = [
 
 #: Named fit windows (a ``(lo, hi)`` tuple is also accepted).
 BETA_WINDOWS = ("within-radius", "one-to-radius", "full-support")
-#: Slope estimators.
-BETA_ESTIMATORS = ("ols", "as-published")
-#: Intersection geometries.
-BETA_SPACES = ("binary", "continuous")
-
+#: Estimators of β: two regressions of log I and the KL-optimal fit of the weights.
+BETA_ESTIMATORS = ("ols", "as-published", "kl")
 
 # --------------------------------------------------------------------------- validation
-def _check_space(space: Any) -> str:
-    return check_choice("space", space, BETA_SPACES)
-
 
 def _check_estimator(estimator: Any) -> str:
     if estimator == "as_published":  # spelling used in the theory spec
@@ -104,18 +139,18 @@ def _check_estimator(estimator: Any) -> str:
 
 
 def _check_r(r: Any) -> Any:
-    """Validate a neuron count; ``None`` means r = 2**n. Returns log(r) or None."""
+    """Validate a neuron count; ``None`` means one neuron at every address (exact counts). Returns log(r) or None."""
     if r is None:
         return None
     if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real):
-        raise TypeError(f"r must be a positive number of neurons or None (r = 2**n), got {type(r).__name__} {r!r}")
+        raise TypeError(f"r must be a positive number of neurons or None (one neuron at every address), got {type(r).__name__} {r!r}")
     if isinstance(r, numbers.Integral):
         if r <= 0:
-            raise ValueError(f"r must be a positive number of neurons or None (r = 2**n), got {r}")
+            raise ValueError(f"r must be a positive number of neurons or None (one neuron at every address), got {r}")
         return math.log(int(r))
     rf = float(r)
     if not np.isfinite(rf) or rf <= 0:
-        raise ValueError(f"r must be a positive finite number of neurons or None (r = 2**n), got {r!r}")
+        raise ValueError(f"r must be a positive finite number of neurons or None (one neuron at every address), got {r!r}")
     return math.log(rf)
 
 
@@ -137,30 +172,6 @@ def _resolve_window(n: int, d: int, window: Any) -> tuple[int, int]:
         allowed = ", ".join(repr(w) for w in BETA_WINDOWS)
         raise ValueError(f"window must be one of {allowed} or a (lo, hi) tuple of distances; got {window!r}")
     return lo, min(hi, n)
-
-
-# --------------------------------------------------------------------------- log intersections
-@lru_cache(maxsize=256)
-def _full_log_curve(n: int, d: int, space: str) -> np.ndarray:
-    """log I for r = 2**n at every dv = 0..n (cached: the cap needs one quadrature per point)."""
-    dv = np.arange(0, n + 1, dtype=np.int64)
-    if space == "binary":
-        out = np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=np.float64)
-    else:
-        x = 1.0 - 2.0 * dv / n
-        out = np.asarray(cap_intersection(n, d, x, r=1, log=True), dtype=np.float64) + n * math.log(2.0)
-    out.setflags(write=False)
-    return out
-
-
-def _log_count_curve(n: int, d: int, dv: np.ndarray, space: str) -> np.ndarray:
-    """log of the intersection for r = 2**n (an address count for binary circles)."""
-    if dv.size > n // 2:
-        return _full_log_curve(n, d, space)[dv]
-    if space == "binary":
-        return np.asarray(log_hamming_ball_intersection(n, d, dv), dtype=np.float64)
-    x = 1.0 - 2.0 * dv / n
-    return np.asarray(cap_intersection(n, d, x, r=1, log=True), dtype=np.float64) + n * math.log(2.0)
 
 
 # --------------------------------------------------------------------------- regression fit
@@ -188,6 +199,9 @@ class BetaFit:
         Numpy arrays: the residuals ``log_intersection - (beta * x + intercept)``,
         and the distances in the window where the intersection is 0 (left out
         of the fit).
+    distance_weights : None, str or tuple
+        ``estimator="kl"`` only: the distance histogram (``None``: one pattern
+        per distance).
     """
 
     beta: float
@@ -203,6 +217,7 @@ class BetaFit:
     log_intersection: np.ndarray = field(repr=False)
     residuals: np.ndarray = field(repr=False)
     dropped_dv: np.ndarray = field(repr=False)
+    distance_weights: Any = None
 
     @property
     def n_points(self) -> int:
@@ -235,7 +250,8 @@ def log_linear_fit(x: ArrayLike, log_y: ArrayLike, *, estimator: str = "ols") ->
     log_y : array_like
         Natural logs of the values, same length, finite.
     estimator : {"ols", "as-published"}
-        Least squares or the original code's inflated slope.
+        Least squares or the original code's inflated slope (``"kl"`` is not a
+        regression; use `kl_beta`).
 
     Returns
     -------
@@ -254,6 +270,9 @@ def log_linear_fit(x: ArrayLike, log_y: ArrayLike, *, estimator: str = "ols") ->
     True
     """
     estimator = _check_estimator(estimator)
+    if estimator == "kl":
+        raise ValueError("estimator must be 'ols' or 'as-published' for a log-linear regression; "
+                         "the KL-optimal beta is kl_beta / fit_beta(..., estimator='kl')")
     x = check_real_array("x", x)
     y = check_real_array("log_y", log_y)
     if x.ndim != 1 or y.shape != x.shape:
@@ -274,9 +293,10 @@ def fit_beta(
     d: int,
     *,
     space: str = "binary",
-    window: str | tuple[int, int] = "within-radius",
+    window: str | tuple[int, int] | None = None,
     estimator: str = "ols",
     r: Any = None,
+    distance_weights: Any = None,
 ) -> BetaFit:
     r"""Fit :math:`\log I(d_v)\approx\beta x+b` over a window of distances.
 
@@ -288,7 +308,12 @@ def fit_beta(
         \qquad \hat b=\bar y-\hat\beta\bar x,
 
     with :math:`y_i=\log I(d_{v,i})`, :math:`x_i=1-2d_{v,i}/n` and :math:`N` the
-    number of fitted points.
+    number of fitted points. ``estimator="kl"`` instead returns the β of
+    `kl_beta`: the softmax over the window's distances (default all of
+    :math:`0..n`) closest in KL divergence to the normalised intersections,
+    equivalently the one with the same mean cosine, and the intercept
+    :math:`b=\log\sum_iw_iI_i-\log\sum_iw_ie^{\beta x_i}` that gives the line
+    :math:`e^{\beta x+b}` the same (weighted) total as :math:`I`.
 
     Parameters
     ----------
@@ -298,14 +323,18 @@ def fit_beta(
         Radius of the read and write circles (Hamming units).
     space : {"binary", "continuous"}
         Hamming circles or spherical caps.
-    window : {"within-radius", "one-to-radius", "full-support"} or (lo, hi)
+    window : None, {"within-radius", "one-to-radius", "full-support"} or (lo, hi)
         Distances fitted (see the module docstring); at least two of them must
-        have a non-zero intersection.
-    estimator : {"ols", "as-published"}
-        Least squares, or the original code's :math:`N/(N-1)`-inflated slope
-        (``"as_published"`` is accepted as a spelling).
+        have a non-zero intersection. ``None``: ``"within-radius"`` for the
+        regressions, :math:`0..n` for ``"kl"``.
+    estimator : {"ols", "as-published", "kl"}
+        Least squares, the original code's :math:`N/(N-1)`-inflated slope
+        (``"as_published"`` is accepted as a spelling), or the KL-optimal β.
     r : int, float or None
         Number of neurons (``None``: :math:`2^n`). Changes only the intercept.
+    distance_weights : None, {"uniform", "binomial"} or array_like
+        ``estimator="kl"`` only: how many patterns sit at each distance
+        (`distance_log_weights`; ``"binomial"``: random keys).
 
     Returns
     -------
@@ -319,7 +348,8 @@ def fit_beta(
 
     See Also
     --------
-    fit_softmax_beta : fit the normalised curve instead of its logarithm.
+    fit_softmax_beta : fit the normalised curve in squared error.
+    kl_beta : the KL-optimal β on given arrays.
     beta_for_radius : the same β as a plain number.
 
     Notes
@@ -343,12 +373,26 @@ def fit_beta(
     >>> a, b = fit_beta(64, 11), fit_beta(64, 11, r=10**6)
     >>> bool(np.isclose(a.beta, b.beta, rtol=1e-13)), bool(np.isclose(a.intercept - b.intercept, 64 * np.log(2) - np.log(1e6)))
     (True, True)
+
+    The KL-optimal β minimises the KL divergence (compare a direct scan):
+
+    >>> from sdmlib.beta_estimators import softmax_approximation_error as err
+    >>> kl = fit_beta(64, 11, estimator="kl").beta
+    >>> grid = kl + np.linspace(-0.5, 0.5, 101)
+    >>> best = grid[np.argmin([err(64, 11, b)["kl_divergence"] for b in grid])]
+    >>> bool(abs(best - kl) <= 0.005)
+    True
     """
     n = check_int("n", n, lo=2)
     d = check_int("d", d, lo=0, hi=n)
     space = _check_space(space)
     estimator = _check_estimator(estimator)
     logr = _check_r(r)
+    wkey = _weights_key(distance_weights)
+    if wkey is not None and estimator != "kl":
+        raise ValueError(f"distance_weights apply to estimator='kl' only, got estimator={estimator!r}")
+    if window is None:
+        window = (0, n) if estimator == "kl" else "within-radius"
     lo, hi = _resolve_window(n, d, window)
     if isinstance(window, str) and window == "full-support" and space == "binary":
         hi = min(2 * d, n)
@@ -360,6 +404,17 @@ def fit_beta(
         y_all = y_all + (logr - n * math.log(2.0))
     keep = np.isfinite(y_all)
     dv, y = dv_all[keep], y_all[keep]
+    if estimator == "kl":
+        x_all = 1.0 - 2.0 * dv_all / n
+        lw = distance_log_weights(n, distance_weights)[dv_all]
+        beta = kl_beta(x_all, y_all, lw)
+        z1, z2 = y_all + lw, beta * x_all + lw
+        m1, m2 = np.max(z1), np.max(z2)
+        intercept = float(m1 + np.log(np.sum(np.exp(z1 - m1))) - m2 - np.log(np.sum(np.exp(z2 - m2))))
+        x = x_all[keep]
+        return BetaFit(beta=beta, intercept=intercept, n=n, d=d, space=space, window=(lo, hi),
+                       estimator=estimator, r=r, dv=dv, x=x, log_intersection=y,
+                       residuals=y - (beta * x + intercept), dropped_dv=dv_all[~keep], distance_weights=wkey)
     if dv.size < 2:
         raise ValueError(
             f"window {window!r} for n = {n}, d = {d} has {dv.size} point(s) with a non-zero "
@@ -384,270 +439,15 @@ def fit_beta(
     )
 
 
-# --------------------------------------------------------------------------- softmax fit
-def softmax_weights(beta: float, cosines: ArrayLike) -> np.ndarray:
-    r"""Softmax of :math:`\beta x` along the last axis, computed stably.
-
-    .. math:: \mathrm{softmax}_\beta(x)_\mu=\frac{e^{\beta(x_\mu-\max_\nu x_\nu)}}{\sum_\nu e^{\beta(x_\nu-\max_\nu x_\nu)}}
-
-    Subtracting the maximum (of :math:`\beta x`) leaves the result unchanged and
-    keeps every exponent :math:`\le0`, so no overflow occurs for any β.
-
-    Parameters
-    ----------
-    beta : float
-        Inverse temperature (any finite real).
-    cosines : array_like
-        Cosine similarities, shape ``(..., m)`` with ``m >= 1``; each in
-        ``[-1, 1]`` up to 1e-6.
-
-    Returns
-    -------
-    ndarray
-        Same shape, non-negative, summing to 1 along the last axis.
-
-    Examples
-    --------
-    Invariant to shifting all cosines, and finite for huge β:
-
-    >>> x = np.array([0.9, 0.5, -0.2])
-    >>> bool(np.allclose(softmax_weights(10.0, x), softmax_weights(10.0, x - 0.3)))
-    True
-    >>> softmax_weights(1e6, x).round(6).tolist()
-    [1.0, 0.0, 0.0]
-    """
-    beta = check_real("beta", beta)
-    x = check_real_array("cosines", cosines, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
-    if x.ndim == 0 or x.shape[-1] == 0:
-        raise ValueError("cosines must have at least one entry along the last axis")
-    z = beta * x
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _normalised_target(n: int, d: int, space: str) -> tuple[np.ndarray, np.ndarray]:
-    dv = np.arange(0, n + 1, dtype=np.int64)
-    logi = _log_count_curve(n, d, dv, space)
-    if not np.any(np.isfinite(logi)):
-        raise ValueError(f"the intersection is zero at every distance for n = {n}, d = {d}")
-    w = np.exp(logi - np.max(logi))
-    return 1.0 - 2.0 * dv / n, w / w.sum()
-
-
-def softmax_loss(beta: float | ArrayLike, x: ArrayLike, target: ArrayLike) -> np.ndarray | float:
-    r"""Mean squared error :math:`\frac1N\sum_i(t_i-\mathrm{softmax}_\beta(x)_i)^2`.
-
-    Parameters
-    ----------
-    beta : float or array_like
-        One or several inverse temperatures (vectorised).
-    x, target : array_like
-        Cosines and the normalised target weights (1-D, same length).
-
-    Returns
-    -------
-    float or ndarray
-
-    Examples
-    --------
-    Zero when the target is itself a softmax:
-
-    >>> x = np.linspace(-1, 1, 9)
-    >>> float(softmax_loss(3.0, x, softmax_weights(3.0, x)))
-    0.0
-    """
-    x = check_real_array("x", x, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
-    t = check_real_array("target", target)
-    if x.ndim != 1 or t.shape != x.shape:
-        raise ValueError("x and target must be 1-D arrays of the same length")
-    b = check_real_array("beta", beta)
-    z = b[..., None] * x
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    s = e / e.sum(axis=-1, keepdims=True)
-    out = np.mean((s - t) ** 2, axis=-1)
-    return float(out) if out.ndim == 0 else out
-
-
-@dataclass(frozen=True)
-class SoftmaxBetaFit:
-    r"""Result of `fit_softmax_beta`.
-
-    Attributes
-    ----------
-    beta : float
-        Minimiser of the mean squared error.
-    loss : float
-        The error at ``beta``.
-    n, d : int
-        Dimension and radius.
-    space : str
-        ``"binary"`` or ``"continuous"``.
-    x, target, fitted
-        Cosines of ``dv = 0..n``, the normalised intersection and the fitted
-        softmax weights.
-    """
-
-    beta: float
-    loss: float
-    n: int
-    d: int
-    space: str
-    x: np.ndarray = field(repr=False)
-    target: np.ndarray = field(repr=False)
-    fitted: np.ndarray = field(repr=False)
-
-
-def fit_softmax_beta(n: int, d: int, *, space: str = "binary") -> SoftmaxBetaFit:
-    r"""β minimising the squared error between the normalised intersection and a softmax.
-
-    .. math::
-
-        \hat\beta_{\rm sm}=\arg\min_\beta\frac1{n+1}\sum_{d_v=0}^{n}
-        \Big(t_{d_v}-\mathrm{softmax}_\beta(x)_{d_v}\Big)^2,\qquad
-        t_{d_v}=\frac{I(d_v)}{\sum_{d_v'}I(d_v')},
-
-    over the whole curve :math:`d_v=0..n` (zero tail included).
-
-    The minimiser is deterministic: the loss is scanned on 241 log-spaced values
-    of β in :math:`[10^{-3},\,50n]`, and the best grid point's bracket is refined
-    by bounded Brent minimisation (``scipy.optimize.minimize_scalar``) to a
-    relative tolerance of about :math:`10^{-10}`.
-
-    Parameters
-    ----------
-    n : int
-        Dimension, ``n >= 2``.
-    d : int
-        Radius.
-    space : {"binary", "continuous"}
-        Hamming circles or spherical caps.
-
-    Returns
-    -------
-    SoftmaxBetaFit
-
-    Notes
-    -----
-    The original minimised this loss with Adam from a random starting β, so its
-    values were not reproducible and in one case not converged.
-
-    Examples
-    --------
-    The fit is a minimum: the loss is larger on both sides.
-
-    >>> f = fit_softmax_beta(64, 11)
-    >>> bool(softmax_loss(f.beta * 0.999, f.x, f.target) > f.loss < softmax_loss(f.beta * 1.001, f.x, f.target))
-    True
-    """
-    n = check_int("n", n, lo=2)
-    d = check_int("d", d, lo=0, hi=n)
-    space = _check_space(space)
-    x, t = _normalised_target(n, d, space)
-    grid = np.geomspace(1e-3, 50.0 * n, 241)
-    losses = np.asarray(softmax_loss(grid, x, t))
-    i = int(np.argmin(losses))
-    if i == 0 or i == grid.size - 1:
-        raise RuntimeError(
-            f"softmax-MSE minimum for n = {n}, d = {d} lies at the edge of the searched range "
-            f"[{grid[0]:g}, {grid[-1]:g}]"
-        )
-    lo, hi = grid[i - 1], grid[i + 1]
-    res = minimize_scalar(
-        lambda b: softmax_loss(b, x, t), bounds=(lo, hi), method="bounded",
-        options={"xatol": 1e-10 * grid[i], "maxiter": 500},
-    )
-    beta = float(res.x)
-    loss = float(softmax_loss(beta, x, t))
-    if loss > losses[i]:  # never worse than the grid
-        beta, loss = float(grid[i]), float(losses[i])
-    return SoftmaxBetaFit(beta=beta, loss=loss, n=n, d=d, space=space, x=x, target=t,
-                          fitted=softmax_weights(beta, x))
-
-
-def softmax_approximation_error(
-    n: int,
-    d: int,
-    beta: float | None = None,
-    *,
-    space: str = "binary",
-    window: str | tuple[int, int] = "within-radius",
-    estimator: str = "ols",
-) -> dict[str, float]:
-    r"""How closely :math:`\mathrm{softmax}_\beta` matches the normalised intersection curve.
-
-    With :math:`t_{d_v}=I(d_v)/\sum_{d_v'}I(d_v')` and
-    :math:`s_{d_v}=\mathrm{softmax}_\beta(x)_{d_v}` over :math:`d_v=0..n` (one
-    pattern at each distance), this returns
-
-    .. math::
-
-        \max_{d_v}|t_{d_v}-s_{d_v}|,\qquad
-        \mathrm{KL}(t\,\|\,s)=\sum_{d_v:\,t_{d_v}>0}t_{d_v}\log\frac{t_{d_v}}{s_{d_v}},\qquad
-        \tfrac12\sum_{d_v}|t_{d_v}-s_{d_v}| ,
-
-    all computed in log space (no underflow).
-
-    Parameters
-    ----------
-    n, d : int
-        Dimension and radius.
-    beta : float, optional
-        The softmax β; default `fit_beta` with ``space``, ``window`` and
-        ``estimator``.
-    space, window, estimator
-        As in `fit_beta`.
-
-    Returns
-    -------
-    dict
-        ``beta``, ``max_abs_error``, ``kl_divergence`` (nats) and
-        ``total_variation``.
-
-    Examples
-    --------
-    KL is zero exactly when the curve is a softmax; here it is small but positive,
-    and the softmax-MSE β has the smaller maximum error:
-
-    >>> e_ols = softmax_approximation_error(64, 11)
-    >>> e_sm = softmax_approximation_error(64, 11, fit_softmax_beta(64, 11).beta)
-    >>> 0 < e_ols["kl_divergence"] < 0.1, e_sm["max_abs_error"] < e_ols["max_abs_error"]
-    (True, True)
-    """
-    n = check_int("n", n, lo=2)
-    d = check_int("d", d, lo=0, hi=n)
-    space = _check_space(space)
-    if beta is None:
-        beta = fit_beta(n, d, space=space, window=window, estimator=estimator).beta
-    beta = check_real("beta", beta)
-    dv = np.arange(0, n + 1, dtype=np.int64)
-    x = 1.0 - 2.0 * dv / n
-    logi = _log_count_curve(n, d, dv, space)
-    top = np.max(logi)
-    if not np.isfinite(top):
-        raise ValueError(f"the intersection is zero at every distance for n = {n}, d = {d}")
-    log_t = logi - (top + np.log(np.sum(np.exp(logi - top))))
-    z = beta * x
-    log_s = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))
-    t, s_ = np.exp(log_t), np.exp(log_s)
-    pos = np.isfinite(log_t)
-    return {
-        "beta": float(beta),
-        "max_abs_error": float(np.max(np.abs(t - s_))),
-        "kl_divergence": float(np.sum(t[pos] * (log_t[pos] - log_s[pos]))),
-        "total_variation": float(0.5 * np.sum(np.abs(t - s_))),
-    }
-
-
 # --------------------------------------------------------------------------- radius <-> beta
 def beta_for_radius(
     n: int,
     d: int | ArrayLike,
     *,
     space: str = "binary",
-    window: str | tuple[int, int] = "within-radius",
+    window: str | tuple[int, int] | None = None,
     estimator: str = "ols",
+    distance_weights: Any = None,
 ) -> float | np.ndarray:
     r"""The softmax β of SDM radius ``d`` (a plain number; see `fit_beta`).
 
@@ -657,8 +457,8 @@ def beta_for_radius(
         Dimension.
     d : int or array_like of int
         Radius or radii.
-    space, window, estimator
-        As in `fit_beta`; the defaults are the corrected (OLS) fit on the
+    space, window, estimator, distance_weights
+        As in `fit_beta`; the defaults are the least-squares (OLS) fit on the
         paper's window :math:`d_v=0..d-1`.
 
     Returns
@@ -675,20 +475,24 @@ def beta_for_radius(
     15.9
     >>> beta_for_radius(64, [5, 11, 15]).round(2).tolist()
     [28.39, 14.41, 9.44]
+    >>> beta_for_radius(64, [5, 11, 15], estimator="kl").round(2).tolist()
+    [34.4, 15.92, 10.09]
     """
+    kw = {"distance_weights": distance_weights} if distance_weights is not None else {}
     darr = np.asarray(d)
     if darr.ndim == 0:
-        return fit_beta(n, d, space=space, window=window, estimator=estimator).beta
-    return np.array([fit_beta(n, int(k), space=space, window=window, estimator=estimator).beta
+        return fit_beta(n, d, space=space, window=window, estimator=estimator, **kw).beta
+    return np.array([fit_beta(n, int(k), space=space, window=window, estimator=estimator, **kw).beta
                      for k in darr.ravel()]).reshape(darr.shape)
 
 
 @lru_cache(maxsize=64)
-def _curve(n: int, space: str, window: Any, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+def _curve(n: int, space: str, window: Any, estimator: str, weights: Any = None) -> tuple[np.ndarray, np.ndarray]:
     radii, betas = [], []
+    kw = {} if weights is None else {"distance_weights": np.asarray(weights) if isinstance(weights, tuple) else weights}
     for d in range(1, (n - 1) // 2 + 1):
         try:
-            b = fit_beta(n, d, space=space, window=window, estimator=estimator).beta
+            b = fit_beta(n, d, space=space, window=window, estimator=estimator, **kw).beta
         except ValueError:
             continue  # fewer than two points in the window
         if b > 1e-9:
@@ -703,8 +507,9 @@ def beta_curve(
     n: int,
     *,
     space: str = "binary",
-    window: str | tuple[int, int] = "within-radius",
+    window: str | tuple[int, int] | None = None,
     estimator: str = "ols",
+    distance_weights: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""β for every radius :math:`d<n/2` that the window can fit with a positive slope.
 
@@ -712,7 +517,7 @@ def beta_curve(
     ----------
     n : int
         Dimension, ``n >= 4``.
-    space, window, estimator
+    space, window, estimator, distance_weights
         As in `fit_beta`.
 
     Returns
@@ -743,7 +548,7 @@ def beta_curve(
     estimator = _check_estimator(estimator)
     if isinstance(window, list):
         window = tuple(window)
-    radii, betas = _curve(n, space, window, estimator)
+    radii, betas = _curve(n, space, window, estimator, _weights_key(distance_weights))
     return radii.copy(), betas.copy()
 
 
@@ -752,8 +557,9 @@ def radius_for_beta(
     beta: float | ArrayLike,
     *,
     space: str = "binary",
-    window: str | tuple[int, int] = "within-radius",
+    window: str | tuple[int, int] | None = None,
     estimator: str = "ols",
+    distance_weights: Any = None,
     out_of_range: str = "raise",
 ) -> int | np.ndarray:
     r"""The SDM radius whose β (`beta_for_radius`) is nearest to ``beta``.
@@ -770,7 +576,7 @@ def radius_for_beta(
         Dimension.
     beta : float or array_like
         Positive inverse temperature(s) on cosine similarity.
-    space, window, estimator
+    space, window, estimator, distance_weights
         As in `fit_beta` (defaults: binary, within-radius, OLS).
     out_of_range : {"raise", "clip"}
         What to do with a β outside the range :math:`[\min_d\beta(d),\max_d\beta(d)]`:
@@ -788,13 +594,16 @@ def radius_for_beta(
     11
     >>> radius_for_beta(64, 15.9, estimator="as-published"), radius_for_beta(64, 10.1, estimator="as-published")
     (11, 15)
+    >>> radius_for_beta(64, 15.9, estimator="kl"), radius_for_beta(64, 15.9, estimator="kl", distance_weights="binomial")
+    (11, 17)
     """
     n = check_int("n", n, lo=4)
     check_choice("out_of_range", out_of_range, ("raise", "clip"))
     b = check_real_array("beta", beta)
     if b.size and b.min() <= 0:
         raise ValueError(f"beta must be > 0, got {float(b.min())}")
-    radii, betas = beta_curve(n, space=space, window=window, estimator=estimator)
+    radii, betas = beta_curve(n, space=space, window=window, estimator=estimator,
+                              distance_weights=distance_weights)
     bmin, bmax = float(betas.min()), float(betas.max())
     if out_of_range == "raise" and b.size and (b.min() < bmin * (1 - 1e-12) or b.max() > bmax * (1 + 1e-12)):
         bad = float(b.min()) if b.min() < bmin else float(b.max())
@@ -913,9 +722,11 @@ def _beta_parser() -> _Parser:
         prog="python -m sdmlib beta",
         description=(
             "Softmax beta of an SDM radius d in dimension n, for every estimator: the paper's "
-            "as-published fit (N/(N-1)-inflated slope, window dv = 0..d-1), the corrected OLS fit on "
-            "the same window, OLS on dv = 1..d and on the full support, and the softmax-MSE fit; "
-            "for binary circles and continuous caps. Also prints the Taylor rate (n-2d)^2/(4n)."
+            "as-published fit (N/(N-1)-inflated slope, window dv = 0..d-1), the least-squares (OLS) "
+            "fit on the same window, OLS on dv = 1..d and on the full support, the softmax-MSE fit, "
+            "the KL-optimal (= moment-matching) fit with one pattern per distance dv = 0..n, and the "
+            "KL-optimal fit for random keys (distances weighted by Bin(n, 1/2)); for binary circles "
+            "and continuous caps. Also prints the Taylor rate (n-2d)^2/(4n)."
         ),
     )
     p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
@@ -936,9 +747,15 @@ def _radius_parser() -> _Parser:
     p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
     p.add_argument("--beta", type=float, required=True, help="softmax inverse temperature (> 0)")
     p.add_argument("--space", choices=BETA_SPACES, default="binary", help="default: binary")
-    p.add_argument("--window", choices=BETA_WINDOWS, default="within-radius",
-                   help="fit window (default: within-radius, dv = 0..d-1)")
-    p.add_argument("--estimator", choices=BETA_ESTIMATORS, default="ols", help="default: ols")
+    p.add_argument("--window", choices=BETA_WINDOWS, default=None,
+                   help="fit window (default: within-radius, dv = 0..d-1, for ols/as-published; "
+                        "dv = 0..n for kl)")
+    p.add_argument("--estimator", choices=BETA_ESTIMATORS, default="ols",
+                   help="default: ols; kl: the KL-optimal beta over dv = 0..n (the window is then ignored "
+                        "unless given)")
+    p.add_argument("--distance-weights", choices=DISTANCE_WEIGHTS, default="uniform",
+                   help="with --estimator kl: one pattern per distance (uniform, default) or random keys "
+                        "(binomial, Bin(n, 1/2))")
     p.add_argument("--clip", action="store_true",
                    help="return the nearest end instead of failing for a beta outside the attainable range")
     return p
@@ -962,6 +779,9 @@ def _cli_beta(argv: Sequence[str]) -> int:
         print(f"{label:<30}" + "".join(f"{v:12.4f}" for v in vals))
     vals = [fit_softmax_beta(n, d, space=s).beta for s in spaces]
     print(f"{'softmax-MSE fit (dv = 0..n)':<30}" + "".join(f"{v:12.4f}" for v in vals))
+    for label, w in [("KL-optimal (dv = 0..n)", None), ("KL-optimal, Bin(n,1/2) keys", "binomial")]:
+        vals = [fit_beta(n, d, space=s, estimator="kl", distance_weights=w).beta for s in spaces]
+        print(f"{label:<30}" + "".join(f"{v:12.4f}" for v in vals))
     from sdmlib.bounds import taylor_rate
 
     print(f"{'Taylor rate (n-2d)^2/(4n)':<30}{taylor_rate(n, d):12.4f}")
@@ -972,12 +792,20 @@ def _cli_radius(argv: Sequence[str]) -> int:
     args = _radius_parser().parse_args(argv)
     n = check_int("--n", args.n, lo=4)
     beta = check_real("--beta", args.beta, lo=0.0, lo_open=True)
-    d = radius_for_beta(n, beta, space=args.space, window=args.window, estimator=args.estimator,
-                        out_of_range="clip" if args.clip else "raise")
-    bd = beta_for_radius(n, d, space=args.space, window=args.window, estimator=args.estimator)
-    print(f"n = {n}, beta = {beta:g} ({args.space}, window {args.window}, estimator {args.estimator})")
+    weights = None if args.distance_weights == "uniform" else args.distance_weights
+    if weights is not None and args.estimator != "kl":
+        raise ValueError("--distance-weights binomial needs --estimator kl")
+    kw = dict(space=args.space, window=args.window, estimator=args.estimator, distance_weights=weights)
+    d = radius_for_beta(n, beta, out_of_range="clip" if args.clip else "raise", **kw)
+    bd = beta_for_radius(n, d, **kw)
+    if args.window is not None:
+        win = args.window
+    else:
+        win = "dv = 0..n" if args.estimator == "kl" else "within-radius"
+    extra = "" if weights is None else f", distances weighted {weights}"
+    print(f"n = {n}, beta = {beta:g} ({args.space}, window {win}, estimator {args.estimator}{extra})")
     print(f"radius d = {d} (its beta = {bd:.4f}), space fraction p(d) = {space_fraction(n, d):.4g}")
-    radii, betas = beta_curve(n, space=args.space, window=args.window, estimator=args.estimator)
+    radii, betas = beta_curve(n, **kw)
     if not betas.min() <= beta <= betas.max():
         print(f"note: beta is outside the attainable range [{betas.min():.4g}, {betas.max():.4g}]; "
               "clipped to the nearest end")

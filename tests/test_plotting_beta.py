@@ -12,8 +12,9 @@ from sdmlib.beta import beta_curve, fit_beta, sdm_weights, softmax_approximation
 from sdmlib.capacity import neuron_coverage, radius_for_one_neuron
 from sdmlib.geometry import hamming_ball_intersection, hamming_radius_for_fraction
 from sdmlib.plotting import FIGURE_WIDTH
-from sdmlib.plotting.beta import (BETA_CURVES, COVERAGE_METHODS, approximation_error_figure,
-                                  beta_radius_figure, coverage_figure, log_fit_figure,
+from sdmlib.plotting.beta import (BETA_CURVES, COVERAGE_METHODS, WEIGHT_ESTIMATORS,
+                                  approximation_error_figure, beta_radius_figure, coverage_figure,
+                                  local_rate_figure, log_fit_figure, weights_linear_figure,
                                   weights_vs_softmax_figure)
 
 
@@ -61,8 +62,10 @@ def test_beta_radius_figure_plots_beta_curve_for_every_estimator_and_dimension()
         assert ax.get_xscale() == "log"
         lines = ax.get_lines()[: len(BETA_CURVES)]
         _markers_and_styles_differ(lines)
-        for line, (window, estimator) in zip(lines, BETA_CURVES.values()):
-            radii, betas = beta_curve(n, window=window, estimator=estimator)
+        for line, spec in zip(lines, BETA_CURVES.values()):
+            window, estimator = spec[:2]
+            weights = spec[2] if len(spec) > 2 else None
+            radii, betas = beta_curve(n, window=window, estimator=estimator, distance_weights=weights)
             keep = radii >= d_min
             assert np.array_equal(line.get_ydata(), radii[keep])
             assert np.allclose(line.get_xdata(), betas[keep])
@@ -131,3 +134,54 @@ def test_coverage_figure_plots_each_method_and_its_difference_to_exact(n, r, d_r
     # the differences are what the figure is for: the normal curve is visibly off, Poisson is not
     spread = [np.abs(line.get_ydata()).max() for line in diffs]
     assert spread[0] < 1e-3 < spread[1]
+
+
+def test_beta_radius_figure_has_the_kl_curves_and_renders():
+    import io
+
+    kinds = [spec[1] for spec in BETA_CURVES.values()]
+    assert kinds.count("kl") == 2 and any(len(spec) == 3 and spec[2] == "binomial" for spec in BETA_CURVES.values())
+    # every label must be valid mathtext: a parse error would make the kernel paste text, not a PNG
+    for fig in (beta_radius_figure((64,), p_min=1e-12), weights_linear_figure(16, (3, 5)),
+                local_rate_figure(64, (5, 11))):
+        fig.savefig(io.BytesIO(), format="png", dpi=40)
+
+
+def test_weights_linear_figure_plots_exact_weights_and_each_softmax():
+    n, radii = 64, (5, 11, 15)
+    fig = weights_linear_figure(n, radii)
+    _width_ok(fig)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == len(radii)
+    x = 1 - 2 * np.arange(n + 1) / n
+    for ax, d in zip(panels, radii):
+        dv = np.arange(0, 2 * d + 4)
+        # independent route for the bars: exact integer intersections, normalised
+        c = np.array([float(hamming_ball_intersection(n, d, k)) for k in range(n + 1)])
+        assert np.allclose([b.get_height() for b in ax.containers[0]], (c / c.sum())[dv], rtol=1e-12)
+        lines = ax.get_lines()
+        assert len(lines) == len(WEIGHT_ESTIMATORS)
+        _markers_and_styles_differ(lines)
+        for line, kw in zip(lines, WEIGHT_ESTIMATORS.values()):
+            beta = fit_beta(n, d, **kw).beta
+            z = np.exp(beta * x - beta)
+            assert np.allclose(line.get_ydata(), (z / z.sum())[dv], rtol=1e-10)
+        assert ax.get_yscale() == "linear"
+
+
+def test_local_rate_figure_plots_the_exact_rates_regression_and_taylor():
+    from sdmlib.bounds import taylor_rate
+
+    n, radii = 64, (5, 11)
+    fig = local_rate_figure(n, radii)
+    _width_ok(fig)
+    for ax, d in zip(fig.axes, radii):
+        local, reg, t1, t2, t3, lead = ax.get_lines()
+        c = [hamming_ball_intersection(n, d, k) for k in range(2 * d + 1)]
+        direct = [n / 4 * np.log(c[2 * k] / c[2 * k + 2]) for k in range(d)]
+        assert np.allclose(local.get_ydata(), direct, rtol=1e-10)
+        assert np.allclose(reg.get_ydata(), fit_beta(n, d).beta)
+        assert [float(line.get_ydata()[0]) for line in (t1, t2, t3)] == pytest.approx(
+            [k * (n - 2 * d) ** 2 / (4 * n) for k in (1, 2, 3)])
+        assert t1.get_ydata()[0] == pytest.approx(taylor_rate(n, d))
+        assert lead.get_ydata()[0] == pytest.approx(n / 4 * np.log(n / (2 * d)))

@@ -25,7 +25,8 @@ from . import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, plain_log_ticks,
 
 __all__ = [
     "log_fit_figure", "beta_radius_figure", "BETA_CURVES", "weights_vs_softmax_figure",
-    "approximation_error_figure", "COVERAGE_METHODS", "coverage_figure",
+    "WEIGHT_ESTIMATORS", "weights_linear_figure", "approximation_error_figure", "local_rate_figure",
+    "COVERAGE_METHODS", "coverage_figure",
 ]
 
 
@@ -96,11 +97,13 @@ def log_fit_figure(n: int = 64, d: int = 11, r: Any = None):
 
 
 # --------------------------------------------------------------------------- beta against radius
-#: The three β curves of the β-against-radius figure: label -> (window, estimator).
+#: The β curves of the β-against-radius figure: label -> (window, estimator[, distance_weights]).
 BETA_CURVES = {
-    r"OLS, $d_v=0..d-1$ (this book)": ("within-radius", "ols"),
+    r"OLS, $d_v=0..d-1$": ("within-radius", "ols"),
     r"as published, $d_v=0..d-1$ (the paper's $\beta$)": ("within-radius", "as-published"),
     r"as published, $d_v=1..d$ (the original's figure)": ("one-to-radius", "as-published"),
+    r"KL-optimal, one pattern per $d_v=0..n$": (None, "kl"),
+    r"KL-optimal, random keys ($d_v\sim$ Bin$(n,\frac{1}{2})$)": (None, "kl", "binomial"),
 }
 
 
@@ -109,7 +112,8 @@ def beta_radius_figure(ns: Sequence[int] = (64, 1000), curves: Mapping[str, tupl
     r"""β against the radius :math:`d`, one panel per dimension, the space fraction on the right.
 
     For each ``n`` (one row each) and each curve of ``curves`` (label -> (window,
-    estimator); default :data:`BETA_CURVES`) the panel plots `sdmlib.beta.beta_curve`
+    estimator) or (window, estimator, distance_weights); default :data:`BETA_CURVES`)
+    the panel plots `sdmlib.beta.beta_curve`
     as :math:`d` against β (log scale), for the radii whose circle holds at least the
     fraction ``p_min`` of the space. The right axis labels the same radii with
     :math:`p(d)`. ``mark=(beta, d)`` draws cross-hairs at a point in the first panel.
@@ -138,8 +142,10 @@ def beta_radius_figure(ns: Sequence[int] = (64, 1000), curves: Mapping[str, tupl
     axes = np.atleast_1d(axes)
     for ax, n in zip(axes, ns):
         d_min = int(hamming_radius_for_fraction(n, p_min))
-        for i, (label, (window, estimator)) in enumerate(curves.items()):
-            radii, betas = beta_curve(n, window=window, estimator=estimator)
+        for i, (label, spec) in enumerate(curves.items()):
+            window, estimator = spec[:2]
+            weights = spec[2] if len(spec) > 2 else None
+            radii, betas = beta_curve(n, window=window, estimator=estimator, distance_weights=weights)
             keep = radii >= d_min
             radii, betas = radii[keep], betas[keep]
             every = 1 if radii.size < 40 else (i * 3, radii.size // 12)
@@ -163,6 +169,78 @@ def beta_radius_figure(ns: Sequence[int] = (64, 1000), curves: Mapping[str, tupl
         axes[0].annotate(rf"$\beta\approx{beta:g}\leftrightarrow d={d}$", (beta, d), xytext=(6, 6),
                          textcoords="offset points")
     fig.legend(loc="outside lower center", ncols=1)
+    return fig
+
+
+# --------------------------------------------------------------------------- weights, linear scale
+#: The softmax β's of the linear-scale weights figure: label -> keyword arguments of `fit_beta`.
+WEIGHT_ESTIMATORS = {
+    "as published": dict(estimator="as-published"),
+    "OLS": dict(estimator="ols"),
+    "KL-optimal": dict(estimator="kl"),
+}
+
+
+def weights_linear_figure(n: int = 64, radii: Sequence[int] = (5, 11, 15),
+                          estimators: Mapping[str, Mapping[str, Any]] | None = None, *, extra: int = 3):
+    r"""Normalised binary SDM weights and softmaxes of several β on a linear scale, one panel per radius.
+
+    Each panel shows, for :math:`d_v=0..\min(n, 2d+\text{extra})`, the binary weights
+    of `sdmlib.beta.sdm_weights` (one pattern at every distance :math:`0..n`, normalised
+    over all of them) as bars, and `sdmlib.beta.softmax_weights` for the β of each
+    estimator of ``estimators`` (label -> keyword arguments of `sdmlib.beta.fit_beta`;
+    default :data:`WEIGHT_ESTIMATORS`) as lines. Panels in rows of two, the legend in
+    the free cell (or below).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per radius with one bar container (the SDM weights) and one line per
+        estimator.
+
+    Examples
+    --------
+    >>> from sdmlib.beta import fit_beta, sdm_weights, softmax_weights
+    >>> fig = weights_linear_figure(16, (3, 5))
+    >>> ax = fig.axes[0]
+    >>> bars = [p.get_height() for p in ax.containers[0]]
+    >>> x = 1 - 2 * np.arange(17) / 16
+    >>> bool(np.allclose(bars, sdm_weights(16, 3, x)[:10]))
+    True
+    >>> kl = ax.get_lines()[2]
+    >>> bool(np.allclose(kl.get_ydata(), softmax_weights(fit_beta(16, 3, estimator="kl").beta, x)[:10]))
+    True
+    """
+    from sdmlib.beta import fit_beta, sdm_weights, softmax_weights
+
+    apply_style()
+    estimators = WEIGHT_ESTIMATORS if estimators is None else estimators
+    radii = list(radii)
+    ncols = 1 if len(radii) == 1 else 2
+    nrows = -(-len(radii) // ncols)
+    fig, axes = figure(nrows, ncols, height=2.7 * nrows + 0.4)
+    flat = np.atleast_1d(axes).ravel()
+    x_all = 1 - 2 * np.arange(n + 1) / n
+    for ax, d in zip(flat, radii):
+        dv = np.arange(0, min(n, 2 * d + extra) + 1)
+        ax.bar(dv, sdm_weights(n, d, x_all)[dv], width=0.8, color=OKABE_ITO["sky_blue"],
+               edgecolor=OKABE_ITO["blue"], label="SDM (binary intersection)")
+        for i, (label, kw) in enumerate(estimators.items()):
+            beta = fit_beta(n, d, **kw).beta
+            ax.plot(dv, softmax_weights(beta, x_all)[dv], **series_style(i), markersize=4,
+                    label=f"softmax, {label} $\\beta$")
+            ax.text(0.98, 0.92 - 0.1 * i, rf"{label}: $\beta={beta:.1f}$", transform=ax.transAxes,
+                    ha="right", va="top", fontsize="small")
+        ax.set(title=rf"$n={n}$, $d={d}$", xlabel=r"Hamming distance $d_v$ (bits)", ylabel="normalised weight")
+        ax.set_ylim(0, None)
+    spare = flat[len(radii):]
+    handles, labels = flat[0].get_legend_handles_labels()
+    for ax in spare:
+        ax.set_axis_off()
+    if len(spare):
+        spare[0].legend(handles, labels, loc="center")
+    else:
+        fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 
@@ -274,6 +352,62 @@ def approximation_error_figure(errors, *, estimators: Sequence[str] | None = Non
                 ax.set_xlabel("space fraction $p(d)$")
         axes[0, j].set_title(rf"$\beta$: {est}")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=len(ns))
+    return fig
+
+
+# --------------------------------------------------------------------------- local decay rate
+def local_rate_figure(n: int = 64, radii: Sequence[int] = (5, 11, 15, 25)):
+    r"""Exact local decay rate of the intersection against the distance, beside the regression β and the Taylor rate.
+
+    One panel per radius: `sdmlib.bounds.local_decay_rate` (pair-averaged, cosine units)
+    at :math:`d_v=0,2,\dots,2d-2` (markers at the first distance of each pair), the OLS
+    β of `sdmlib.beta.fit_beta` on the window :math:`d_v=0..d-1` drawn over that window,
+    the Taylor rate :math:`(n-2d)^2/(4n)` (`sdmlib.bounds.taylor_rate`) and its double
+    and triple, and the leading-order rate :math:`\frac n4\log\frac n{2d}` at
+    :math:`d_v=0`. Log y axis; panels in rows of two, one legend below.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per radius; lines: local rate, regression β, 1×, 2×, 3× Taylor, and
+        the leading-order point.
+
+    Examples
+    --------
+    >>> from sdmlib.bounds import local_decay_rate
+    >>> fig = local_rate_figure(64, (11,))
+    >>> local = fig.axes[0].get_lines()[0]
+    >>> bool(np.allclose(local.get_ydata(), local_decay_rate(64, 11, np.arange(0, 22, 2))))
+    True
+    """
+    from sdmlib.beta import fit_beta
+    from sdmlib.bounds import local_decay_rate, taylor_rate
+
+    apply_style()
+    radii = list(radii)
+    ncols = 1 if len(radii) == 1 else 2
+    nrows = -(-len(radii) // ncols)
+    fig, axes = figure(nrows, ncols, height=2.7 * nrows + 0.7)
+    flat = np.atleast_1d(axes).ravel()
+    for ax, d in zip(flat, radii):
+        dv = np.arange(0, 2 * d, 2)
+        ax.plot(dv, local_decay_rate(n, d, dv), **ALGORITHM_STYLES["binary_sdm"], markersize=4,
+                label=r"exact local rate $\frac{n}{4}\log\frac{c(d_v)}{c(d_v+2)}$")
+        ols = fit_beta(n, d).beta
+        ax.plot([0, d - 1], [ols, ols], **_line(ALGORITHM_STYLES["softmax"], marker=None, lw=2.2),
+                label=r"regression $\beta$ (OLS, $d_v=0..d-1$)")
+        t = taylor_rate(n, d)
+        for k, ls in [(1, "-"), (2, "--"), (3, ":")]:
+            ax.axhline(k * t, color=OKABE_ITO["black"], linestyle=ls, linewidth=1.0,
+                       label=r"$\beta_{\rm Taylor}$" if k == 1 else rf"${k}\,\beta_{{\rm Taylor}}$")
+        ax.plot([0], [n / 4 * math.log(n / (2 * d))], linestyle="none", marker="*", markersize=10,
+                color=OKABE_ITO["orange"], label=r"leading order at $d_v=0$: $\frac{n}{4}\log\frac{n}{2d}$")
+        ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis)
+        ax.set(title=rf"$n={n}$, $d={d}$", xlabel=r"$d_v$ (bits)", ylabel=r"rate (cosine scale)")
+    for ax in flat[len(radii):]:
+        ax.remove()
+    fig.legend(*flat[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 
