@@ -32,3 +32,16 @@ def test_figure_command_writes_png(tmp_path, capsys):
     assert main(["figure", "--out", str(out), "--n", "32"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "wrote" in capsys.readouterr().out
+
+
+def test_glue_figure_fails_on_a_figure_that_cannot_be_drawn():
+    """A label with broken mathtext must fail the cell, not reach the page as "<Figure ...>" text."""
+    import pytest
+
+    from sdmlib.plotting import figure, glue_figure
+
+    fig, ax = figure()
+    ax.plot([0, 1], [0, 1], label=r"$\frac12$ broken \frac{")
+    ax.set_title(r"$\frac{1}{$")
+    with pytest.raises(ValueError):
+        glue_figure("fig-broken", fig)

@@ -200,7 +200,11 @@ def glue_figure(name: str, fig) -> None:
     shows it once, where the directive puts it) and closes it if pyplot manages it.
     Raises ``RuntimeError`` if the kernel would render the figure as text only (no PNG
     formatter registered: :func:`apply_style` was not called), so the build fails at the cell.
+    A figure that cannot be drawn (e.g. a mathtext error in a label) raises here too: the
+    kernel's formatter would only print the error and paste ``<Figure size ...>`` as text.
     """
+    import io
+
     import matplotlib.pyplot as plt
     from IPython import get_ipython
     from myst_nb import glue
@@ -214,6 +218,9 @@ def glue_figure(name: str, fig) -> None:
                 f"figure {name!r} would reach the book as text: no PNG formatter is registered "
                 "for matplotlib figures in this kernel; call sdmlib.plotting.apply_style() first"
             ) from None
+    # Draw once at low resolution first, so that a drawing error fails the cell (cheap: the
+    # cost of a draw is in the text layout, not in the pixels).
+    fig.savefig(io.BytesIO(), format="png", dpi=20)
     glue(name, fig, display=True)
     plt.close(fig)
 
