@@ -1094,11 +1094,14 @@ def sdm_reference_betas(
     m : float
         Number of stored patterns (the number of keys a query sees).
     r : int, float or None
-        Number of neurons; ``None`` means one at every address, :math:`r=2^n`.
+        Number of neurons; ``None`` (default) is the paper's setting: Kanerva's formulas with
+        :math:`2^n` *random* neurons (with one neuron at every address both
+        :math:`d^*_{\text{SNR}}` and :math:`d^*_{\text{Mem}}` would be 0; see the optimal-radius
+        chapter).
     retrieval_probability : float
         :math:`P` of the memory-capacity criterion (the paper used 0.5).
     estimator, window, space
-        Of the β fit (``sdmlib.beta.fit_beta``); default the corrected OLS fit on
+        Of the β fit (``sdmlib.beta.fit_beta``); default the OLS fit on
         :math:`d_v=0..d-1`. ``estimator="as-published"`` gives the paper's numbers.
     cd_convention, variance
         Of ``sdmlib.capacity.critical_distance``; ``"first_failing"`` is the convention of the
