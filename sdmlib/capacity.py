@@ -48,7 +48,8 @@ References
 ----------
 * P. Kanerva, *Sparse Distributed Memory*, MIT Press, 1988.
 * L. A. Jaeckel, *An Alternative Design for a Sparse Distributed Memory*,
-  RIACS TR 89.28, 1989.
+  RIACS TR 89.28, 1989 (the ``"jaeckel"`` variance model is attributed to Jaeckel
+  only by a comment in the original code; this project has not verified it).
 * T. Bricken, C. Pehlevan, *Attention Approximates Sparse Distributed
   Memory*, NeurIPS 2021.
 """
@@ -303,8 +304,9 @@ def read_variance(
         expectation at :math:`d_v=0` for Poisson counts, with ``m`` instead of
         ``m - 1`` other patterns; it does not depend on :math:`d_v`.
     ``"jaeckel"``
-        The distance-dependent model used for the critical distance (after
-        Jaeckel 1989): Poisson neuron counts, ±1 bits of the other ``m - 1``
+        The original code's "new" model, used for the critical distance (a comment
+        in that code attributes it to Jaeckel 1989, which this project has not
+        verified; the name is kept for compatibility): Poisson neuron counts, ±1 bits of the other ``m - 1``
         patterns, each at the typical distance ``floor(n/2)``:
         :math:`I(d_v) + (m-1)(I_\perp+I_\perp^2)`, :math:`I_\perp=I(\lfloor n/2\rfloor)`.
     ``"binomial"``
@@ -352,8 +354,8 @@ def read_variance(
 
     References
     ----------
-    P. Kanerva, *Sparse Distributed Memory*, 1988; L. A. Jaeckel, *An
-    Alternative Design for a Sparse Distributed Memory*, RIACS TR 89.28, 1989.
+    P. Kanerva, *Sparse Distributed Memory*, 1988. The ``"jaeckel"`` model's attribution
+    to L. A. Jaeckel (1989) comes from a comment in the original code only.
 
     Examples
     --------

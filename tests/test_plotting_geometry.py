@@ -43,9 +43,29 @@ def test_read_map_plots_the_given_distances_and_the_diagonal():
 def test_shared_neurons_curve_is_the_expected_intersection():
     fig = G.shared_neurons_figure([2, 30, 31], [50, 1, 0], n=100, d=35, r=10_000, dv_max=80)
     (ax,) = _policy(fig, 1)
-    curve, points = ax.get_lines()
+    curve, others, target = ax.get_lines()
     assert np.allclose(curve.get_ydata(), expected_neurons_in_intersection(100, 35, np.arange(81), r=10_000))
-    assert points.get_ydata().tolist() == [50, 1, 0] and points.get_linestyle() == "None"
+    assert ax.get_yscale() == "log"
+    assert others.get_ydata().tolist() == [1] and others.get_linestyle() == "None"      # N > 0, non-target
+    assert target.get_xdata().tolist() == [2] and target.get_ydata().tolist() == [50]   # the star
+    (zeros,) = [c for c in ax.collections if "=0$" in c.get_label()]
+    assert zeros.get_offsets()[:, 0].tolist() == [31.0]                               # N = 0 on the edge
+    assert np.all(zeros.get_offsets()[:, 1] == ax.get_ylim()[0])
+
+
+def test_shared_neurons_draws_the_per_distance_test():
+    grid = np.array([0, 10, 20, 30])
+    mean = expected_neurons_in_intersection(100, 35, grid, r=10_000) * np.array([1.0, 1.1, 0.9, 0.0])
+    se = np.full(4, 0.1)
+    fig = G.shared_neurons_figure([2], [50], n=100, d=35, r=10_000, dv_max=40, grid=grid, grid_mean=mean,
+                                  grid_se=se, powered=[True, True, False, False], pairs=7)
+    (ax,) = _policy(fig, 1)
+    tested = [c for c in ax.containers if "tested" in c.get_label()][0]
+    untested = [c for c in ax.containers if "too few" in c.get_label()][0]
+    assert np.allclose(tested.lines[0].get_ydata(), mean[:2]) and "7 random pairs" in tested.get_label()
+    assert np.allclose(untested.lines[0].get_ydata(), mean[2:3])
+    (zero,) = [c for c in ax.collections if c.get_label().startswith("mean 0")]
+    assert zero.get_offsets()[:, 0].tolist() == [30.0]
 
 
 def test_log_intersection_lines_end_at_2d_and_equal_the_library():
@@ -79,6 +99,22 @@ def test_random_neurons_formula_line():
     formula = ax.get_lines()[-1]
     assert np.allclose(formula.get_ydata(), expected_neurons_in_intersection(50, 4, np.arange(11), r=1000))
     assert ax.get_yscale() == "log"
+
+
+def test_random_neurons_marks_power_and_zero_means():
+    dv = np.arange(0, 10, 2)
+    mean = np.array([30.0, 20.0, 0.5, 0.0, 0.0])
+    fig = G.random_neurons_figure(dv, mean, np.full(5, 0.2), n=50, r=1000, d=4, draws=7,
+                                  powered=[True, True, False, False, False])
+    (ax,) = _policy(fig, 1)
+    tested = [c for c in ax.containers if "tested" in c.get_label()][0]
+    untested = [c for c in ax.containers if "too few" in c.get_label()][0]
+    assert tested.lines[0].get_ydata().tolist() == [30.0, 20.0]
+    assert untested.lines[0].get_ydata().tolist() == [0.5]
+    assert untested.lines[0].get_markerfacecolor() == "white"
+    (zero,) = [c for c in ax.collections if c.get_label().startswith("no neuron")]
+    assert zero.get_offsets()[:, 0].tolist() == [6.0, 8.0]
+    assert np.all(zero.get_offsets()[:, 1] == ax.get_ylim()[0])
 
 
 def test_cap_monte_carlo_figure_shows_factor_two_and_the_original():

@@ -93,39 +93,83 @@ def read_map_figure(cue_dist, out_dist, *, n: int, r: int, d: int, m: int, cues:
     return fig
 
 
-def shared_neurons_figure(dist, shared, *, n: int, d: int, r: int, dv_max: int = 160):
-    """Observed neurons in both circles, per stored pattern, against their expectation.
+def shared_neurons_figure(dist, shared, *, n: int, d: int, r: int, dv_max: int = 160, target: int = 0,
+                          grid=None, grid_mean=None, grid_se=None, powered=None, pairs: int | None = None):
+    """Neurons in both circles against the distance, on a log axis: expectation, test, one read.
 
     Parameters
     ----------
     dist, shared : array_like
-        For each stored pattern: its Hamming distance to the cue and the number of neurons
-        within ``d`` of both (the chapter's memory).
+        For each stored pattern of the chapter's read: its Hamming distance to the cue and the
+        number of neurons within ``d`` of both. Pattern ``target`` is drawn as a star, the
+        others as small circles, or, where they share no neuron (which a log axis cannot
+        show), as ticks on the bottom edge.
     n, d, r : int
         Dimension, radius and number of neurons; the expected curve is
         :func:`sdmlib.geometry.expected_neurons_in_intersection` for ``d_v = 0..dv_max``.
+    target : int
+        Index of the read's target pattern in ``dist``.
+    grid, grid_mean, grid_se : array_like, optional
+        The chapter's per-distance test: distances, mean shared counts over ``pairs`` random
+        (query, pattern) pairs, and their standard errors, drawn as mean ± 2 SE.
+    powered : array_like of bool, optional
+        Which grid distances the test uses (filled markers; the others open).
+    pairs : int, optional
+        Number of pairs per distance (for the legend).
 
     Examples
     --------
     >>> from sdmlib.geometry import expected_neurons_in_intersection
     >>> fig = shared_neurons_figure([3, 50], [40, 0], n=64, d=20, r=1000, dv_max=60)
-    >>> curve, points = fig.axes[0].get_lines()
+    >>> curve = fig.axes[0].get_lines()[0]
     >>> bool(np.allclose(curve.get_ydata(), expected_neurons_in_intersection(64, 20, range(61), r=1000)))
     True
+    >>> fig.axes[0].get_yscale()
+    'log'
     """
     from sdmlib.geometry import expected_neurons_in_intersection
 
     apply_style()
     fig, ax = figure()
+    dist, shared = np.asarray(dist), np.asarray(shared, dtype=float)
     k = np.arange(dv_max + 1)
-    ax.plot(k, expected_neurons_in_intersection(n, d, k, r=r), color=OKABE_ITO["black"], linestyle="-",
-            label=r"expected, $r\,c_{n,d}(d_v)/2^n$")
-    ax.plot(dist, shared, linestyle="none", marker="o", color=OKABE_ITO["vermillion"], alpha=0.7,
-            label=r"observed $N_\mu$, one per stored pattern")
+    curve = expected_neurons_in_intersection(n, d, k, r=r)
+    positive = [curve[curve > 0].min()]
+    ax.plot(k, curve, color=OKABE_ITO["black"], linestyle="-", label=r"expected, $r\,c_{n,d}(d_v)/2^n$")
+    blue = OKABE_ITO["blue"]
+    if grid is not None:
+        grid, grid_mean, grid_se = (np.asarray(v, dtype=float) for v in (grid, grid_mean, grid_se))
+        powered = np.ones(grid.shape, bool) if powered is None else np.asarray(powered, bool)
+        per = f"{pairs} random pairs" if pairs else "random pairs"
+        for mask, face, label in ((powered, blue, f"mean over {per} ± 2 SE, tested"),
+                                  (~powered, "white", "mean ± 2 SE, too few neurons to test")):
+            show = mask & (grid_mean > 0)
+            if show.any():
+                err = 2 * grid_se[show]
+                ax.errorbar(grid[show], grid_mean[show], yerr=[np.minimum(err, 0.999 * grid_mean[show]), err],
+                            linestyle="none", marker="s", color=blue, markerfacecolor=face, label=label)
+        positive.append(grid_mean[grid_mean > 0].min() if (grid_mean > 0).any() else positive[0])
+    floor = 0.3 * min(positive)
+    others = np.arange(dist.size) != target
+    hit = others & (shared > 0)
+    verm = OKABE_ITO["vermillion"]
+    ax.plot(dist[hit], shared[hit], linestyle="none", marker="o", markersize=4, color=verm, alpha=0.8,
+            label=r"this read: other stored patterns, $N_\mu>0$")
+    ax.scatter(dist[others & ~hit], np.full(int((others & ~hit).sum()), floor), marker="|", s=120, color=verm,
+               clip_on=False, zorder=3, label=r"this read: other stored patterns, $N_\mu=0$ (bottom edge)")
+    ax.plot(dist[target], shared[target], linestyle="none", marker="*", markersize=14, color=verm,
+            markeredgecolor=OKABE_ITO["black"], label=r"this read: the target pattern")
+    if grid is not None and (np.asarray(grid_mean) <= 0).any():
+        zero = np.asarray(grid_mean) <= 0
+        ax.scatter(np.asarray(grid)[zero], np.full(int(zero.sum()), floor), marker="v", color=blue, clip_on=False,
+                   zorder=3, label="mean 0 over all pairs")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=floor)
+    ax.set_xlim(-2, dv_max + 2)
     ax.set_xlabel(r"Hamming distance $d_v$ between cue and pattern address (bits)")
     ax.set_ylabel("neurons in both circles")
     ax.set_title(f"Read weights are circle intersections, n = {n}, r = {r}, d = {d}")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left", fontsize="small")
     return fig
 
 
@@ -206,31 +250,60 @@ def normalised_weights_figure(n: int = 1000, r: float = 1e6, fractions=(1e-8, 1e
     return fig
 
 
-def random_neurons_figure(dv_grid, mean, se, *, n: int, r: int, d: int, draws: int):
+def random_neurons_figure(dv_grid, mean, se, *, n: int, r: int, d: int, draws: int, powered=None):
     """Simulated neurons in both circles (mean ± 2 SE) against ``r c_{n,d}(d_v) / 2^n``.
+
+    Parameters
+    ----------
+    dv_grid, mean, se : array_like
+        Distances, simulated mean counts and their standard errors (the chapter's values).
+    n, r, d, draws : int
+        Dimension, neurons, radius and number of draws (the formula curve and the labels).
+    powered : array_like of bool, optional
+        Distances at which the chapter's z-test has power: drawn as filled circles, the others
+        as open circles. Default: all filled. Means of exactly 0, which a log axis cannot show,
+        are marked by triangles on the bottom edge.
 
     Examples
     --------
     >>> from sdmlib.geometry import expected_neurons_in_intersection
-    >>> fig = random_neurons_figure([0, 2], [30.0, 20.0], [1.0, 1.0], n=20, r=1000, d=5, draws=3)
+    >>> fig = random_neurons_figure([0, 2, 4], [30.0, 20.0, 0.0], [1.0, 1.0, 0.1], n=20, r=1000, d=5,
+    ...                             draws=3, powered=[True, True, False])
     >>> formula = fig.axes[0].get_lines()[-1]
     >>> bool(np.allclose(formula.get_ydata(), expected_neurons_in_intersection(20, 5, range(13), r=1000)))
     True
+    >>> zero = [c for c in fig.axes[0].collections if c.get_label().startswith("no neuron")][0]
+    >>> zero.get_offsets()[:, 0].tolist()
+    [4.0]
     """
     from sdmlib.geometry import expected_neurons_in_intersection
 
     apply_style()
+    dv_grid, mean, se = (np.asarray(v, dtype=float) for v in (dv_grid, mean, se))
+    powered = np.ones(dv_grid.shape, bool) if powered is None else np.asarray(powered, bool)
     fig, ax = figure()
-    ax.errorbar(dv_grid, mean, yerr=2 * np.asarray(se), linestyle="none", marker="o",
-                color=OKABE_ITO["vermillion"], label=f"simulated random neurons (mean ± 2 SE, {draws} draws)")
+    colour = OKABE_ITO["vermillion"]
     k = np.arange(2 * d + 3)
-    ax.plot(k, expected_neurons_in_intersection(n, d, k, r=r), drawstyle="steps-mid", color=OKABE_ITO["black"],
+    curve = expected_neurons_in_intersection(n, d, k, r=r)
+    lower = 2 * np.asarray(se)
+    for mask, face, label in ((powered, colour, f"simulated mean ± 2 SE ({draws} draws), tested"),
+                              (~powered, "white", "simulated mean ± 2 SE, too few hits to test")):
+        show = mask & (mean > 0)
+        if show.any():
+            ax.errorbar(dv_grid[show], mean[show], yerr=[np.minimum(lower[show], 0.999 * mean[show]), lower[show]],
+                        linestyle="none", marker="o", color=colour, markerfacecolor=face, label=label)
+    floor = 0.3 * curve[curve > 0].min()
+    zero = mean <= 0
+    ax.scatter(dv_grid[zero], np.full(zero.sum(), floor), marker="v", color=colour, clip_on=False, zorder=3,
+               label="no neuron in any draw (mean 0)")
+    ax.plot(k, curve, drawstyle="steps-mid", color=OKABE_ITO["black"],
             linestyle="-", label=r"formula $r\,c_{n,d}(d_v)/2^n$")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=floor)
     ax.set_xlabel(r"Hamming distance $d_v$ between query and pattern address (bits)")
     ax.set_ylabel("neurons in both circles")
     ax.set_title(f"Random neurons vs the circle intersection, n = {n}, r = {r}, d = {d}")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left")
     return fig
 
 
