@@ -110,7 +110,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "model",  # model label (see RECALL_MODELS)
     "space",  # "binary" or "continuous": which vectors and which score
     "d",  # Hamming radius (<NA> for models without one)
-    "r",  # number of neurons (float; 2**n for r=None; NaN where there are none)
+    "r",  # number of neurons (float; 2**n stands for r=None, one neuron at every address; NaN where there are none)
     "h",  # perturbation size in Hamming units of n_base
     "seed",  # replicate seed: data set, queries, perturbations and neurons
     "n_queries",  # scored queries (repeats x queries per repeat)
@@ -237,7 +237,7 @@ class ModelSpec:
 
 
 def _r_value(r: Any, n: int) -> float:
-    """Neuron count as a float for the table: ``r=None`` means ``2**n``."""
+    """Neuron count as a float for the table: ``r=None`` (one neuron at every address) is written as ``2**n``."""
     if r is None:
         return 2.0**n if n < 1024 else math.inf
     return float(r)
@@ -812,7 +812,8 @@ _FULL: dict[str, RecallProtocol] = {
     ),
     "E2": RecallProtocol(
         name="E2", scale="full", title="random patterns", data="random", n=1000, m=1024, r=10**6,
-        models=_BINARY_AND_CONTINUOUS[:7], levels=(0, 75, 150, 225, 300, 375), fractions=EXPERIMENT_FRACTIONS,
+        models=_BINARY_AND_CONTINUOUS[:7] + ("hopfield",), levels=(0, 75, 150, 225, 300, 375),
+        fractions=EXPERIMENT_FRACTIONS,
     ),
     "E3": RecallProtocol(
         name="E3", scale="full", title="neuron- vs pattern-based SDM", data="random", n=64, m=1024, r=10**5,

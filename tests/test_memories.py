@@ -612,3 +612,21 @@ def test_hopfield_refuses_writes_beyond_exact_float_range():
     net.m = 2**53 // 8 - 2  # as if that many patterns were stored already
     with pytest.raises(OverflowError, match="2\\*\\*53"):
         net.write(np.ones((2, 8), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("d", [5, 15, 19, 27])
+def test_pattern_sdm_stochastic_lookup_read_equals_the_log_space_route(d):
+    """The table-lookup rounding of PatternSDM._read gives the same reads as rounding in log space."""
+    from sdmlib.memories.pattern import _binary_vote, _normalised, _stochastic_round_log
+
+    rng = np.random.default_rng(d)
+    P = rng.integers(0, 2, size=(300, 64), dtype=np.uint8)
+    q = (P ^ (rng.random(P.shape) < 0.1)).astype(np.uint8)
+    a = PatternSDM(n=64, d=d, r=10**5, seed=11, on_empty="zero").write(P)
+    b = PatternSDM(n=64, d=d, r=10**5, seed=11, on_empty="zero").write(P)
+    for _ in range(3):
+        got = a.read(q)
+        w, empty = _normalised(_stochastic_round_log(b._log_weights(q), b.rng))
+        want = _binary_vote(w, b._bip)
+        want[empty] = 0
+        assert np.array_equal(got.outputs, want) and np.array_equal(got.empty, empty)

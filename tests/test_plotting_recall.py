@@ -84,7 +84,7 @@ def test_rule_comparison_figure_draws_both_rules():
         assert np.allclose(ys[0], [0.9, 0.75, 0.6]) and np.allclose(ys[1], [0.7, 0.625, 0.55])
         assert [c.lines[0].get_linestyle() for c in ax.containers] == ["-", "--", "-", "--"]
     with pytest.raises(ValueError):
-        rule_comparison_figure({"x": a}, models, r[:3], p)
+        rule_comparison_figure({"x": a}, models, r[:5], p)
 
 
 def test_sweep_figure_plots_the_sweep():
@@ -116,3 +116,39 @@ def test_scan_timing_figure_plots_ratios_to_the_floor():
     for line in lines[1:]:
         assert np.allclose(line.get_xdata(), [1.2, 2.5, 100.0])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["numba", "faiss", "dense cdist (original)"]
+
+
+def test_rule_comparison_figure_tells_three_rules_apart_in_three_panels():
+    p = recall_protocol("E4", "reduced")
+    r = recall_protocol_radii(p)
+    radii = (r[0], r[3], r[5])  # three panels: two rows of two, the fourth hidden
+    rules = {f"rule {k}": _summary(("continuous_sdm",), radii, (0, 300), p.n, lambda m, d, h, k=k: 0.9 - 0.1 * k)
+             for k in range(3)}
+    fig = rule_comparison_figure(rules, ("continuous_sdm",), radii, p)
+    assert [ax.get_visible() for ax in fig.axes] == [True, True, True, False]
+    for ax in fig.axes[:3]:
+        lines = [c.lines[0] for c in ax.containers]
+        assert [float(ln.get_ydata()[0]) for ln in lines] == pytest.approx([0.9, 0.8, 0.7])
+        assert [ln.get_linestyle() for ln in lines] == ["-", "--", ":"]
+        assert [ln.get_fillstyle() for ln in lines] == ["full", "full", "left"]
+    with pytest.raises(ValueError, match="rules"):
+        rule_comparison_figure({**rules, "rule 3": rules["rule 0"]}, ("continuous_sdm",), radii, p)
+    with pytest.raises(ValueError, match="radii"):
+        rule_comparison_figure(rules, ("continuous_sdm",), r[:5], p)
+
+
+def test_repeated_reads_figure_plots_the_library_values():
+    from sdmlib.memories import PatternSDM
+    from sdmlib.plotting.recall import repeated_reads_figure
+    from sdmlib.recall_analysis import repeated_reads
+
+    P = np.random.default_rng(0).integers(0, 2, size=(128, 64), dtype=np.uint8)
+    t = repeated_reads(PatternSDM(n=64, d=15, r=10**5, seed=1, on_empty="original").write(P), P, P, 5)
+    fig = repeated_reads_figure(t, title="x")
+    lines = fig.axes[0].lines
+    assert len(lines) == 4
+    for line, col in zip(lines, ("recalled", "zero", "other", "mean")):
+        assert np.allclose(line.get_ydata(), t[col]) and np.array_equal(line.get_xdata(), t["read"])
+    assert fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="lacks"):
+        repeated_reads_figure(t.drop(columns="zero"))

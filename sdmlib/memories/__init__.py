@@ -12,7 +12,7 @@ Every memory is a small class, constructed with keyword parameters only:
 * `TransformerAttention` ``(n, space="continuous")``, β = 1/√n: either.
 * `Hopfield` ``(n)``: {0,1} data.
 
-* ``r=None`` means a neuron at every address (``r = 2**n``), as everywhere in
+* ``r=None`` means one neuron at every address (exact counts, not ``2**n`` random neurons), as everywhere in
   `sdmlib`. For the pattern-based models a finite ``r`` switches on stochastic
   rounding of the expected neuron counts at every read (``stochastic=True``),
   unless ``stochastic=False`` is given.

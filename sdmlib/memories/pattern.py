@@ -251,6 +251,16 @@ class PatternSDM(AssociativeMemory):
         return self.log_weight_table[D]
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        table = self.log_weight_table
+        if self.stochastic and table.max() <= _LOG_EXACT:
+            # Every weight is one of n + 1 table values: round by lookup. The same
+            # uniform draws as `_stochastic_round_log` (one per entry, row-major),
+            # so both routes give identical reads; the vote is scale-invariant.
+            D = pairwise_hamming(pack_bits(q), self._addr)
+            w_table = np.exp(table)
+            floor = np.floor(w_table)
+            w = floor[D] + (self.rng.random(D.shape) < (w_table - floor)[D])
+            return _binary_vote(w, self._bip), ~np.any(w > 0, axis=1)
         logw = self._log_weights(q)
         if self.stochastic:
             logw = _stochastic_round_log(logw, self.rng)

@@ -29,7 +29,8 @@ import numpy as np
 
 from . import ALGORITHM_STYLES, OKABE_ITO, figure, power_text, series_style
 
-__all__ = ["MODEL_STYLES", "model_style", "recall_figure", "rule_comparison_figure", "sweep_figure",
+__all__ = ["MODEL_STYLES", "RULE_STYLES", "model_style", "recall_figure", "rule_comparison_figure",
+           "repeated_reads_figure", "sweep_figure",
            "scan_timing_figure", "BASELINE_STYLE"]
 
 #: One style per memory model (the labels of `sdmlib.experiments.RECALL_MODELS`), the
@@ -49,6 +50,13 @@ MODEL_STYLES: dict[str, dict] = {
     "transformer_attention": ALGORITHM_STYLES["transformer_attention"],
     "hopfield": ALGORITHM_STYLES["hopfield"],
 }
+
+#: How `rule_comparison_figure` tells its rules apart (the model keeps its colour and marker).
+RULE_STYLES: tuple[dict, ...] = (
+    dict(linestyle="-"),
+    dict(linestyle="--", markerfacecolor="white"),
+    dict(linestyle=":", fillstyle="left"),
+)
 
 #: The unprocessed noisy query (recall 1 - 2h/n): a thin black dotted line, no markers.
 BASELINE_STYLE = dict(color=OKABE_ITO["black"], linestyle=":", linewidth=1.2, marker="")
@@ -158,18 +166,19 @@ def rule_comparison_figure(summaries: dict, models, radii, protocol):
     Parameters
     ----------
     summaries : dict of str to pandas.DataFrame
-        ``{rule label: summarize_recall table}``; the first rule is drawn with filled
-        markers and solid lines, the next ones with open markers and dashed lines.
+        ``{rule label: summarize_recall table}``, at most three; the first rule is drawn
+        with filled markers and solid lines, the second with open markers and dashed lines,
+        the third with half-filled markers and dotted lines (:data:`RULE_STYLES`).
     models : sequence of str
     radii : sequence of int
-        At most two (one panel each).
+        One to four (one panel each, two panels per row).
     protocol : sdmlib.experiments.RecallProtocol
         For the title (``n``, ``m``).
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``len(radii)`` panels side by side; in each, one curve per model and rule, then
+        ``len(radii)`` panels, two per row; in each, one curve per model and rule, then
         the baseline; the legend below.
 
     Examples
@@ -184,31 +193,85 @@ def rule_comparison_figure(summaries: dict, models, radii, protocol):
     [[0.9, 0.8], [0.9, 0.8]]
     """
     radii = list(radii)
-    if not 1 <= len(radii) <= 2:
-        raise ValueError(f"one or two radii, got {radii!r}")
+    if not 1 <= len(radii) <= 4:
+        raise ValueError(f"one to four radii, got {radii!r}")
+    if not 1 <= len(summaries) <= len(RULE_STYLES):
+        raise ValueError(f"one to {len(RULE_STYLES)} rules, got {len(summaries)}")
     n_entries = len(models) * len(summaries) + 1
-    fig, axes = figure(1, len(radii), height=3.0 + 0.3 * n_entries / 2 + 0.3, sharey=True)
-    axes = np.asarray(axes).reshape(1, len(radii))
+    nrows, ncols = -(-len(radii) // 2), min(2, len(radii))
+    fig, axes = figure(nrows, ncols, height=2.6 * nrows + 0.4 + 0.3 * n_entries / 2 + 0.3, sharey=True)
+    axes = np.asarray(axes).reshape(nrows, ncols)
+    for ax in axes.flat[len(radii):]:
+        ax.set_visible(False)
     from sdmlib.experiments import recall_protocol_radii
 
     frac = dict(zip(recall_protocol_radii(protocol), protocol.fractions))
     handles = {}
-    for ax, d in zip(axes[0], radii):
+    for ax, d in zip(axes.flat, radii):
         for model in models:
             for k, (rule, s) in enumerate(summaries.items()):
-                style = model_style(model)
-                style["linestyle"] = "-" if k == 0 else "--"
-                if k:
-                    style["markerfacecolor"] = "white"
+                style = {**model_style(model), **RULE_STYLES[k]}
                 sub = s[(s["model"] == model) & (s["d"] == d)]
                 handles[f"{model}, {rule}"] = _curve(ax, sub, style, f"{model}, {rule}")
         base = sub.sort_values("h")
         (handles["noisy query (baseline)"],) = ax.plot(base["h"], base["baseline"], label="noisy query (baseline)",
                                                        **BASELINE_STYLE)
         ax.set(title=f"d = {d}" + (f" (p = {frac[d]:g})" if d in frac else ""), xlabel="perturbation h (Hamming units)")
-    axes[0, 0].set_ylabel("recall (cosine with target)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("recall (cosine with target)")
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2)
-    fig.suptitle(f"{protocol.name} {protocol.title}, n = {protocol.n}, m = {protocol.m}: two convergence rules")
+    fig.suptitle(f"{protocol.name} {protocol.title}, n = {protocol.n}, m = {protocol.m}: "
+                 f"{len(summaries)} update rules")
+    return fig
+
+
+#: Series of `repeated_reads_figure`: column, label, style.
+_READ_SERIES = (
+    ("recalled", "still equal to its target", dict(color=OKABE_ITO["blue"], linestyle="-", marker="o")),
+    ("zero", "collapsed to the all-zero vector", dict(color=OKABE_ITO["vermillion"], linestyle="--", marker="s")),
+    ("other", "another vector", dict(color=OKABE_ITO["grey"], linestyle=":", marker="^")),
+    ("mean", "mean recall (1 − 2 d_H / n)", dict(color=OKABE_ITO["black"], linestyle="-.", marker="")),
+)
+
+
+def repeated_reads_figure(reads, title: str = ""):
+    """What repeated reads do to a batch: fractions of queries and mean recall against the read.
+
+    Parameters
+    ----------
+    reads : pandas.DataFrame
+        A `sdmlib.recall_analysis.repeated_reads` table (columns ``read, recalled, zero,
+        other, mean``).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel, logarithmic read axis; four lines (:data:`_READ_SERIES`: recalled,
+        all-zero, other, mean recall), markers thinned to about 12 per line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame(dict(read=[1, 2, 3], recalled=[1.0, 0.9, 0.8], zero=[0.0, 0.05, 0.1],
+    ...                       other=[0.0, 0.05, 0.1], mean=[1.0, 0.9, 0.8]))
+    >>> fig = repeated_reads_figure(t)
+    >>> [line.get_ydata().tolist() for line in fig.axes[0].lines][1]
+    [0.0, 0.05, 0.1]
+    """
+    missing = [c for c in ("read",) + tuple(c for c, _, _ in _READ_SERIES) if c not in reads.columns]
+    if missing:
+        raise ValueError(f"reads lacks the columns {missing} of a repeated_reads table")
+    fig, ax = figure(1, 1, height=3.6)
+    x = reads["read"].to_numpy()
+    every = max(1, len(x) // 12)
+    for col, label, style in _READ_SERIES:
+        ax.plot(x, reads[col].to_numpy(), label=label, markevery=every, **style)
+    ax.set(xscale="log", xlabel="reads of each query", ylabel="fraction of queries / recall", ylim=(-0.03, 1.03))
+    ax.legend(loc="center left", fontsize="small")
+    if title:
+        ax.set_title(title)
     return fig
 
 
@@ -254,7 +317,8 @@ def sweep_figure(levels, sweep: dict, panels: dict, n: int, m: int):
         (handles["noisy query (baseline)"],) = ax.plot(levels, 1 - 2 * levels / n, label="noisy query (baseline)",
                                                        **BASELINE_STYLE)
         ax.set(xlabel="perturbation h (flipped bits)", title=f"{kind}: n = {n}, m = {m}")
-    axes[0, 0].set_ylabel("recall (cosine with target)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("recall (cosine with target)")
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=2)
     return fig
 
