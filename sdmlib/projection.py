@@ -49,6 +49,7 @@ Advances in Neural Information Processing Systems 34 (2021).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -508,6 +509,8 @@ def train_projections(
     dtype: str = "float32",
     label: str = "",
     progress: bool = False,
+    on_epoch: Callable[[dict], None] | None = None,
+    resume: dict | None = None,
 ) -> list[Projection]:
     """Train several independent projections on the same images at once (stacked).
 
@@ -526,6 +529,17 @@ def train_projections(
     n, epochs, lr, batch_size, perturbation_range, device, beta_estimator, beta_init_factor, dtype, label, progress
         As in :func:`train_projection`, shared by all models. ``lr=None``
         picks 0.01 if any model learns β, else 0.005.
+    on_epoch : callable, optional
+        Called after every epoch with a *checkpoint*: a dict holding the
+        completed epoch count (``"epoch"``), ``"W"`` (numpy, shape (S, n,
+        n_base)), ``"beta"`` (shape (S,)), the optimiser and generator states and
+        the loss/β history so far. Use it to record snapshots or to write a
+        resumable checkpoint (``torch.save(state, path)``).
+    resume : dict, optional
+        A checkpoint from ``on_epoch`` of a run with the same images, configs
+        and settings: training continues after its epoch and gives exactly the
+        result of the uninterrupted run (same device kind). ValueError if the
+        checkpoint belongs to another run.
 
     Returns
     -------
@@ -550,6 +564,16 @@ def train_projections(
     >>> one = train_projection(X, 4, seed=2, beta="learn", **kw)
     >>> bool(np.allclose(both[1].W_k, one.W_k, atol=1e-5)), round(both[1].beta - one.beta, 4)
     (True, 0.0)
+
+    A run stopped after one epoch and resumed from its checkpoint equals the uninterrupted run:
+
+    >>> cfg = [dict(d=4, seed=2, beta="learn")]
+    >>> marks = []
+    >>> _ = train_projections(X, cfg, **{**kw, "epochs": 1}, on_epoch=marks.append)
+    >>> resumed = train_projections(X, cfg, **kw, resume=marks[-1])[0]
+    >>> full = train_projections(X, cfg, **kw)[0]
+    >>> bool(np.array_equal(resumed.W_k, full.W_k)), bool(np.array_equal(resumed.batch_loss, full.batch_loss))
+    (True, True)
     """
     torch = _torch()
     X = _check_images("images", images)
@@ -599,8 +623,30 @@ def train_projections(
     batch_loss = np.empty((S, epochs * batches_per_epoch))
     epoch_loss = np.empty((S, epochs))
     beta_trace = np.empty((S, epochs))
+    # what a checkpoint must match to be resumed here (the images by shape and a cheap fingerprint)
+    run_key = {"configs": [[d_, s_, b_, l_] for d_, s_, b_, l_ in zip(ds, seeds, beta0, learn)], "m": m,
+               "n_base": n_base, "n": n, "lr": lr, "batch_size": batch_size,
+               "perturbation_range": [h_lo, h_hi], "dtype": dtype, "device_type": dev.type,
+               "images": [float(X.sum()), float((X[:, 0] + 2 * X[:, -1]).sum()), float(X[::97].sum())]}
+    first_epoch, seconds_before = 0, 0.0
+    if resume is not None:
+        if not isinstance(resume, dict) or resume.get("run_key") != run_key:
+            raise ValueError("resume must be a checkpoint from on_epoch of a run with the same images, configs "
+                             "and settings (its run_key differs)")
+        first_epoch = check_int("resume['epoch'] (at most epochs)", resume["epoch"], lo=1, hi=epochs)
+        with torch.no_grad():
+            W.copy_(torch.as_tensor(resume["W"], dtype=tdtype))
+            beta_t.copy_(torch.as_tensor(resume["beta"], dtype=tdtype))
+        opt.load_state_dict(resume["opt"])
+        for g, st in zip(gens, resume["gens"]):
+            g.set_state(st.cpu() if hasattr(st, "cpu") else torch.as_tensor(st))
+        done = first_epoch * batches_per_epoch
+        batch_loss[:, :done] = resume["batch_loss"][:, :done]
+        epoch_loss[:, :first_epoch] = resume["epoch_loss"][:, :first_epoch]
+        beta_trace[:, :first_epoch] = resume["beta_trace"][:, :first_epoch]
+        seconds_before = float(resume.get("seconds", 0.0))
     t0 = time.perf_counter()
-    for epoch in range(epochs):
+    for epoch in range(first_epoch, epochs):
         orders = [torch.randperm(m, generator=g, device=dev) for g in gens]
         losses = []
         for start in range(0, m, batch_size):
@@ -634,8 +680,18 @@ def train_projections(
         beta_trace[:, epoch] = beta_t.detach().to("cpu", torch.float64).numpy()
         if progress:
             print(f"[train_projections] epoch {epoch + 1}/{epochs} loss "
-                  + " ".join(f"{v:.4f}" for v in epoch_loss[:, epoch]), file=sys.stderr)
-    seconds = time.perf_counter() - t0
+                  + " ".join(f"{v:.4f}" for v in epoch_loss[:, epoch]), file=sys.stderr, flush=True)
+        if on_epoch is not None:
+            done = (epoch + 1) * batches_per_epoch
+            on_epoch({
+                "run_key": run_key, "epoch": epoch + 1,
+                "W": W.detach().to("cpu").numpy().copy(), "beta": beta_t.detach().to("cpu").numpy().copy(),
+                "opt": copy.deepcopy(opt.state_dict()), "gens": [g.get_state() for g in gens],
+                "batch_loss": batch_loss[:, :done].copy(), "epoch_loss": epoch_loss[:, :epoch + 1].copy(),
+                "beta_trace": beta_trace[:, :epoch + 1].copy(),
+                "seconds": seconds_before + time.perf_counter() - t0,
+            })
+    seconds = seconds_before + time.perf_counter() - t0
 
     W_out = W.detach().to("cpu", torch.float32).numpy()
     results = []
@@ -795,7 +851,7 @@ def max_expected_neurons(model: EvalModel, n: int, d: int) -> float:
 
     Examples
     --------
-    With a neuron at every address (r = 2**64 for n = 64) the largest binary
+    With 2**64 random neurons for n = 64 (as many as addresses) the largest expected binary
     intersection is the whole ball, sum_{k<=5} C(64, k):
 
     >>> from math import comb

@@ -9,7 +9,8 @@ import pytest
 
 from sdmlib.plotting import FIGURE_WIDTH, radius_style
 from sdmlib.plotting.transformers import (
-    BASELINE_STYLE, MODEL_STYLES, REFERENCE_LINESTYLES, beta_histogram, beta_trace_figure, finite_r_figure,
+    BASELINE_STYLE, MODEL_STYLES, REFERENCE_LINESTYLES, beta_histogram, beta_steps_figure, beta_trace_figure,
+    finite_r_figure,
     layer_beta_figure, protocol_figure, recall_panels, token_beta_figure, training_loss_figure, value_norm_figure,
 )
 
@@ -178,3 +179,59 @@ def test_recall_panels_never_puts_more_than_two_side_by_side(ncols):
     fig = recall_panels(_recall_table(radii, ("softmax-bfit",)), betas={d: 1.0 for d in radii}, title="t",
                         levels=LEVELS)
     assert len({round(ax.get_position().x0, 2) for ax in fig.axes}) <= 2
+
+
+def _bars(ax):
+    """(x, lower, upper) of every error bar of an axes (errorbar's LineCollections)."""
+    from matplotlib.collections import LineCollection
+
+    out = []
+    for c in ax.collections:
+        if isinstance(c, LineCollection):
+            for seg in c.get_segments():
+                out.append((float(seg[0][0]), float(min(seg[0][1], seg[1][1])), float(max(seg[0][1], seg[1][1]))))
+    return sorted(out)
+
+
+def test_recall_panels_draw_the_given_half_widths_as_error_bars():
+    table = _recall_table((5, 9), ("softmax-bfit",))
+    table["half_width"] = np.linspace(0.01, 0.06, len(table))
+    fig = recall_panels(table, betas={5: 35.5, 9: 20.0}, title="t", levels=LEVELS)
+    for ax, d in zip(fig.axes, (5, 9)):
+        g = table[table.d == d].sort_values("h")
+        expect = sorted(zip(g.h.astype(float), g["mean"] - g.half_width, g["mean"] + g.half_width))
+        np.testing.assert_allclose(_bars(ax), expect)
+    assert all(not _bars(ax) for ax in recall_panels(_recall_table((5,), ("softmax-bfit",)), betas={5: 1.0},
+                                                      title="t", levels=LEVELS).axes)   # no column, no bars
+
+
+def test_protocol_and_finite_r_figures_draw_error_bars_too():
+    t = pd.DataFrame(dict(data="a", protocol=["stored"] * 2 + ["generalization"] * 2, model="softmax-bfit", d=5,
+                          h=[0, 100] * 2, mean=[1.0, 0.9, 0.8, 0.7], half_width=[0.01, 0.02, 0.03, 0.04]))
+    fig = protocol_figure(t, panels=["a"], radii=[5], levels=(0, 100))
+    assert sorted(round(hi - lo, 6) for _, lo, hi in _bars(fig.axes[0])) == [0.02, 0.04, 0.06, 0.08]
+    f = pd.DataFrame(dict(weighting="cap", r=[np.inf, np.inf], skipped=False, d=11, h=[0, 100], mean=[0.99, 0.9],
+                          half_width=[0.005, 0.01], model="cap r=inf"))
+    fig = finite_r_figure(f, d=11, weightings=("cap",), levels=(0, 100))
+    assert [round(hi - lo, 6) for _, lo, hi in _bars(fig.axes[0])] == [0.01, 0.02]
+
+
+def test_beta_steps_figure_draws_moves_from_the_start_and_the_adam_bound():
+    reduced = {5: [([0, 40, 80], [106.0, 106.2, 106.5]), ([0, 40, 80], [106.0, 106.1, 106.3])],
+               9: [([0, 40, 80], [60.0, 60.3, 60.4])]}
+    full = {5: (106.0, 146.0, 9380), 9: (60.0, 95.0, 9380)}
+    long = {9: ([0, 4000, 9400], [60.0, 75.0, 90.0])}
+    fig = beta_steps_figure(reduced, full, lr=0.01, long=long)
+    left, right = fig.axes[:2]
+    data = [(_ydata(line).tolist(), line.get_color()) for line in left.get_lines()]
+    assert np.allclose(data[0][0], [0.0, 0.2, 0.5]) and data[0][1] == radius_style(5)["color"]
+    assert data[2][1] == radius_style(9)["color"]
+    assert np.allclose(data[1][0], [0.0, 0.1, 0.3])
+    bound = [line for line in right.get_lines() if line.get_linestyle() == ":"]
+    assert [np.asarray(b.get_xydata()).tolist() for b in bound] == [[[0.0, 0.0], [9400.0, 94.0]],
+                                                                   [[0.0, 0.0], [9400.0, -94.0]]]
+    dashed = [line for line in right.get_lines() if line.get_linestyle() == "--"]
+    assert [_ydata(line).tolist() for line in dashed] == [[0.0, 40.0], [0.0, 35.0]]
+    solid_long = [line for line in right.get_lines() if line.get_label().endswith("full step count")]
+    assert len(solid_long) == 1 and _ydata(solid_long[0]).tolist() == [0.0, 15.0, 30.0]
+    assert fig.legends and float(fig.get_figwidth()) == FIGURE_WIDTH

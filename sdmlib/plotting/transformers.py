@@ -2,7 +2,7 @@
 
 Recall through a learnt key map ``W_k`` (:func:`recall_panels`, :func:`protocol_figure`,
 :func:`finite_r_figure`), its training (:func:`training_loss_figure`,
-:func:`beta_trace_figure`), and the inverse temperatures of trained attention
+:func:`beta_trace_figure`, :func:`beta_steps_figure`), and the inverse temperatures of trained attention
 (:func:`beta_histogram`, :func:`layer_beta_figure`, :func:`token_beta_figure`,
 :func:`value_norm_figure`). Every function takes the numbers a chapter computed and
 returns a :class:`matplotlib.figure.Figure` of the book's width (:func:`sdmlib.plotting.figure`);
@@ -24,7 +24,8 @@ from sdmlib.plotting import (ALGORITHM_STYLES, OKABE_ITO, figure, legend_below, 
 
 __all__ = [
     "MODEL_STYLES", "BASELINE_STYLE", "REFERENCE_LINESTYLES", "REFERENCE_SET_STYLES", "HATCHES",
-    "training_loss_figure", "beta_trace_figure", "recall_panels", "protocol_figure", "finite_r_figure",
+    "training_loss_figure", "beta_trace_figure", "beta_steps_figure", "recall_panels", "protocol_figure",
+    "finite_r_figure",
     "beta_histogram", "layer_beta_figure", "token_beta_figure", "value_norm_figure",
 ]
 
@@ -139,9 +140,78 @@ def beta_trace_figure(traces: Mapping[int, Sequence[float]], fitted: Mapping[int
     return fig
 
 
+def beta_steps_figure(reduced: Mapping[int, Sequence[tuple[Sequence[float], Sequence[float]]]],
+                      full: Mapping[int, tuple[float, float, float]], *, lr: float, title: str = "",
+                      long: Mapping[int, tuple[Sequence[float], Sequence[float]]] | None = None):
+    """How far the learnt β moved from its start, against the Adam step, at two training scales.
+
+    Left panel: the reduced runs (every epoch stored), one line per training seed
+    and radius. Right panel: all steps of the full-scale run, whose start and end are
+    the only stored values (a dashed segment between them), with the reduced lines
+    for scale. Both panels draw the largest move Adam allows, ``lr`` per step
+    (dotted grey: ``±lr · step``).
+
+    Parameters
+    ----------
+    reduced : mapping of int to sequence of (steps, betas)
+        ``{d: [(steps, β at those steps) for each seed]}``; ``steps[0] = 0`` is the start.
+    full : mapping of int to (β at the start, β at the end, number of steps)
+    lr : float
+        Adam's learning rate (the bound's slope).
+    title : str
+    long : mapping of int to (steps, betas), optional
+        A reduced-memory run as long as the full-scale one, drawn in the right panel
+        as a solid line with hollow markers.
+
+    Examples
+    --------
+    >>> fig = beta_steps_figure({5: [([0, 40, 80], [106.0, 106.2, 106.4])]}, {5: (106.0, 146.0, 9380)}, lr=0.01)
+    >>> left, right = fig.axes[:2]
+    >>> np.asarray(left.get_lines()[0].get_ydata()).round(1).tolist(), np.asarray(right.get_lines()[0].get_ydata()).tolist()
+    ([0.0, 0.2, 0.4], [0.0, 40.0])
+    """
+    fig, axes = _grid(1, 2, height=3.6)
+    left, right = axes[0]
+    n_red = max(float(np.max(st)) for runs in reduced.values() for st, _ in runs)
+    n_full = max([float(v[2]) for v in full.values()] + [n_red]
+                 + [float(np.max(st)) for st, _ in (long or {}).values()])
+    for d, (b0, b1, n) in full.items():
+        right.plot([0, n], [0.0, b1 - b0], **radius_style(d), linestyle="--", mfc="white",
+                   label=f"d = {d}, full scale (start and end stored)")
+    for d, runs in reduced.items():
+        for i, (st, b) in enumerate(runs):
+            b = np.asarray(b, dtype=float)
+            kw = dict(**radius_style(d), linestyle="-", lw=1.0, ms=3.5)
+            left.plot(np.asarray(st, dtype=float), b - b[0], **kw, label=f"d = {d}, reduced (each seed)" if i == 0 else None)
+            right.plot(np.asarray(st, dtype=float), b - b[0], **{**kw, "marker": None})
+    for d, (st, b) in (long or {}).items():
+        b = np.asarray(b, dtype=float)
+        right.plot(np.asarray(st, dtype=float), b - b[0], **radius_style(d), linestyle="-", mfc="white", ms=4,
+                   markevery=max(1, len(b) // 8), label=f"d = {d}, reduced memory, full step count")
+    for ax, n in ((left, n_red), (right, n_full)):
+        t = np.array([0.0, n])
+        ax.plot(t, lr * t, color=OKABE_ITO["grey"], linestyle=":", lw=1.2, label="largest Adam move, ± lr · step")
+        ax.plot(t, -lr * t, color=OKABE_ITO["grey"], linestyle=":", lw=1.2)
+        ax.axhline(0.0, color=OKABE_ITO["black"], lw=0.6)
+        ax.set_xlabel("Adam step")
+    left.set(ylabel="β − its start (3 × BFit)", title=f"reduced: {int(n_red)} steps")
+    right.set(title=f"full scale: {int(max([float(v[2]) for v in full.values()] or [n_full]))} steps")
+    if title:
+        fig.suptitle(title)
+    legend_below(fig, ncols=2)
+    return fig
+
+
 def _baseline(ax, levels: Sequence[int], n_base: int, label: str = "noisy query (baseline)") -> None:
     levels = np.asarray(levels, dtype=float)
     ax.plot(levels, 1 - 2 * levels / n_base, **BASELINE_STYLE, label=label)
+
+
+def _error_bars(ax, g, color) -> None:
+    """Vertical bars of half-width ``g["half_width"]`` at ``(g["h"], g["mean"])``, if that column exists."""
+    if "half_width" in g and len(g) and np.any(np.isfinite(np.asarray(g["half_width"], dtype=float))):
+        ax.errorbar(g["h"], g["mean"], yerr=np.asarray(g["half_width"], dtype=float), fmt="none", ecolor=color,
+                    elinewidth=1.0, capsize=2.5)
 
 
 def recall_panels(table, *, betas: Mapping[int, float], title: str, models: Sequence[str] | None = None,
@@ -165,6 +235,9 @@ def recall_panels(table, *, betas: Mapping[int, float], title: str, models: Sequ
         A further curve per radius (columns ``d, h, mean``), drawn as hollow grey circles on
         a dotted line and labelled ``extra_label``.
 
+    A ``half_width`` column in ``table`` (or ``extra``) adds error bars of that half-width
+    (e.g. :func:`sdmlib.projection_runs.seed_summary`).
+
     Examples
     --------
     >>> import pandas as pd
@@ -184,10 +257,12 @@ def recall_panels(table, *, betas: Mapping[int, float], title: str, models: Sequ
             if len(g):
                 style = MODEL_STYLES.get(name, ALGORITHM_STYLES["exact"])
                 ax.plot(g["h"], g["mean"], **style, label=name)
+                _error_bars(ax, g, style["color"])
         if extra is not None:
             g = extra[extra["d"] == d].sort_values("h")
             ax.plot(g["h"], g["mean"], color=OKABE_ITO["grey"], marker="o", mfc="none", linestyle=":",
                     label=extra_label)
+            _error_bars(ax, g, OKABE_ITO["grey"])
         _baseline(ax, levels, n_base)
         ax.set_title(f"d = {d}, β(BFit) = {betas[d]:.1f}")
         if i % 2 == 0:
@@ -236,6 +311,7 @@ def protocol_figure(table, *, panels: Sequence[str], radii: Sequence[int], model
                 g = table[(table["data"] == data) & (table["d"] == d) & (table["protocol"] == prot)
                           & (table["model"] == model)].sort_values("h")
                 ax.plot(g["h"], g["mean"], **radius_style(d), **fmt, label=f"d = {d}, {prot}")
+                _error_bars(ax, g, radius_style(d)["color"])
         _baseline(ax, levels, n_base)
         ax.set(title=f"{data}, {model}", xlabel=xlabel)
     axes[0, 0].set_ylabel("cosine to the clean image")
@@ -290,6 +366,7 @@ def finite_r_figure(table, *, d: int, weightings: Sequence[str] = ("cap", "binar
                 skipped.append(_r_label(r)[4:])
                 continue
             ax.plot(g["h"], g["mean"], **series_style(i), label=_r_label(r))
+            _error_bars(ax, g, series_style(i)["color"])
         _baseline(ax, levels, n_base)
         ax.set(title=f"{w} weights, d = {d}" + (f"\nskipped: r = {', '.join(skipped)}" if skipped else ""),
                xlabel=xlabel)
