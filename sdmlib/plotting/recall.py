@@ -248,7 +248,7 @@ def repeated_reads_figure(reads, title: str = ""):
     Returns
     -------
     matplotlib.figure.Figure
-        One panel, logarithmic read axis; four lines (:data:`_READ_SERIES`: recalled,
+        One panel, logarithmic read axis; four lines (recalled,
         all-zero, other, mean recall), markers thinned to about 12 per line.
 
     Examples
