@@ -24,7 +24,7 @@ function                               what it computes                         
 `constant_prefactor_approximations`    exponentials with constant prefactors              approximations
 `prefactor_bounds`                     range of :math:`2^{n+1}/(\pi\sqrt{d_v(n-d_v)})`    true bounds of the prefactor
 `taylor_rate`                          :math:`\beta_{\rm Taylor}=(n-2d)^2/(4n)`           decay rate in cosine units
-`local_decay_rate`                     :math:`\tfrac n4\log\frac{c(2k)}{c(2k+2)}`        exact local rate, closed form
+`local_decay_rate`                     :math:`\tfrac n4\log\frac{c(2k)}{c(2k+2)}`         exact local rate, closed form
 `ols_difference_weights`               OLS slope as a weighted mean of differences        exact identity
 =====================================  =================================================  ==============================
 
