@@ -40,7 +40,7 @@ import numpy as np
 __all__ = [
     "OKABE_ITO", "ALGORITHM_COLORS", "ALGORITHM_STYLES", "RADIUS_COLORS", "MARKERS", "LINESTYLES",
     "FIGURE_WIDTH", "PNG_DPI", "radius_color", "radius_style", "series_style", "apply_style",
-    "figure", "glue_figure", "legend_below", "plain_log_ticks", "power_text", "attention_vs_sdm_figure",
+    "figure", "glue_figure", "legend_below", "legend_in_spare_panel", "plain_log_ticks", "power_text", "attention_vs_sdm_figure",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -223,6 +223,29 @@ def glue_figure(name: str, fig) -> None:
     fig.savefig(io.BytesIO(), format="png", dpi=20)
     glue(name, fig, display=True)
     plt.close(fig)
+
+
+def legend_in_spare_panel(fig, axes, used: int, *, ncols: int = 2):
+    """Hide the unused cells of a panel grid and put the first panel's legend in the first of them.
+
+    ``axes`` is the flat array of the grid's axes and ``used`` the number of panels drawn;
+    with no spare cell the legend goes below the figure (``ncols`` columns).
+
+    Examples
+    --------
+    >>> fig, axes = figure(2, 2)
+    >>> flat = axes.ravel(); _ = flat[0].plot([0, 1], label="x")
+    >>> leg = legend_in_spare_panel(fig, flat, 3)
+    >>> flat[3].axison, leg.axes is flat[3], [t.get_text() for t in leg.get_texts()]
+    (False, True, ['x'])
+    """
+    handles, labels = axes[0].get_legend_handles_labels()
+    spare = axes[used:]
+    for ax in spare:
+        ax.set_axis_off()
+    if len(spare):
+        return spare[0].legend(handles, labels, loc="center")
+    return fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
 
 
 def legend_below(fig, axes=None, *, handles=None, labels=None, ncols: int = 2):

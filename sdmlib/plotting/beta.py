@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, plain_log_ticks, power_text, series_style
+from . import (ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, legend_in_spare_panel, plain_log_ticks, power_text,
+               series_style)
 
 __all__ = [
     "log_fit_figure", "beta_radius_figure", "BETA_CURVES", "weights_vs_softmax_figure",
@@ -233,14 +234,7 @@ def weights_linear_figure(n: int = 64, radii: Sequence[int] = (5, 11, 15),
                     ha="right", va="top", fontsize="small")
         ax.set(title=rf"$n={n}$, $d={d}$", xlabel=r"Hamming distance $d_v$ (bits)", ylabel="normalised weight")
         ax.set_ylim(0, None)
-    spare = flat[len(radii):]
-    handles, labels = flat[0].get_legend_handles_labels()
-    for ax in spare:
-        ax.set_axis_off()
-    if len(spare):
-        spare[0].legend(handles, labels, loc="center")
-    else:
-        fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    legend_in_spare_panel(fig, flat, len(radii), ncols=2)
     return fig
 
 

@@ -29,7 +29,8 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sdmlib.plotting import ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, radius_style, series_style
+from sdmlib.plotting import (ALGORITHM_STYLES, OKABE_ITO, apply_style, figure, legend_in_spare_panel, radius_style,
+                             series_style)
 
 __all__ = [
     "BOUND_STYLES", "read_map_figure", "shared_neurons_figure", "log_intersection_figure",
@@ -565,14 +566,7 @@ def approximation_ratios_figure(cases=((64, 5), (64, 11), (64, 15), (64, 27), (1
         ax.set_xlabel(r"$d_v$ (bits), full support $1..2d$")
     for ax in axes[:, 0]:
         ax.set_ylabel("approximation / exact")
-    handles, labels = flat[0].get_legend_handles_labels()
-    spare = flat[len(cases):]
-    for ax in spare:
-        ax.set_axis_off()
-    if len(spare):
-        spare[0].legend(handles, labels, loc="center")
-    else:
-        fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    legend_in_spare_panel(fig, flat, len(cases), ncols=4)
     return fig
 
 
