@@ -27,6 +27,9 @@ export HF_DATASETS_OFFLINE := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 BUILD_FLAGS := -W -n --keep-going
+# Chapters not in the execution cache are executed first, one kernel per core, into the cache
+# the build reads (Jupyter Book 1.x would execute them one after another).
+EXECUTE := $(PY) .ci/execute_notebooks.py --cache _build/.jupyter_cache
 
 .PHONY: help setup book test unit-tests book-forced site-check bench chapter system-deps clean
 
@@ -55,6 +58,7 @@ $(STAMP): pyproject.toml
 book: setup
 	@if [ "$$(cat _build/.lib-key 2>/dev/null)" != "$(LIB_KEY)" ]; then \
 	  echo "sdmlib or book/data changed: clearing the execution cache"; $(JB) clean --all . ; fi
+	$(EXECUTE)
 	$(JB) build $(BUILD_FLAGS) .
 	echo "$(LIB_KEY)" > _build/.lib-key
 	@echo "Site built: open _build/html/index.html (or: python -m http.server -d _build/html)"
@@ -67,6 +71,7 @@ unit-tests: setup
 # Every cell executed afresh: the cache is cleared first.
 book-forced: setup
 	$(JB) clean --all .
+	$(EXECUTE)
 	$(JB) build $(BUILD_FLAGS) .
 	echo "$(LIB_KEY)" > _build/.lib-key
 
