@@ -235,3 +235,27 @@ def test_beta_steps_figure_draws_moves_from_the_start_and_the_adam_bound():
     solid_long = [line for line in right.get_lines() if line.get_label().endswith("full step count")]
     assert len(solid_long) == 1 and _ydata(solid_long[0]).tolist() == [0.0, 15.0, 30.0]
     assert fig.legends and float(fig.get_figwidth()) == FIGURE_WIDTH
+
+
+def test_head_class_figure_plots_each_class_and_the_radius_lines():
+    from sdmlib.plotting.transformers import HEAD_CLASS_STYLES, head_class_figure
+
+    per_head = pd.DataFrame(dict(head_class=["content", "content", "sink", "previous-token"],
+                                 beta_eff=[4.0, 6.0, 9.0, 72.0], beta_content=[3.5, 6.0, 2.0, 61.0]))
+    radius = pd.DataFrame(dict(layer=[0, 0, 1, 1, 2], head_class=["previous-token", "content", "content", "sink", "content"],
+                               sdm_radius=[2.0, 9.0, 10.0, 12.0, 11.0]))
+    fig = head_class_figure(per_head, radius, references=dict(d_cd=8, d_snr=5, d_mem=3), model="M")
+    left, right = fig.axes[:2]
+    # one scatter per class present, in HEAD_CLASS_STYLES order, with the table's values
+    order = [c for c in HEAD_CLASS_STYLES if c in set(per_head.head_class)]
+    for coll, cls in zip(left.collections, order):
+        g = per_head[per_head.head_class == cls]
+        assert np.allclose(coll.get_offsets(), g[["beta_eff", "beta_content"]])
+    assert left.get_xscale() == "log" == left.get_yscale()
+    ys = sorted(np.concatenate([c.get_offsets()[:, 1] for c in right.collections]).tolist())
+    assert ys == sorted(radius.sdm_radius.tolist())
+    # jitter stays within half a layer of the layer
+    for coll in right.collections:
+        assert np.all(np.abs(coll.get_offsets()[:, 0] - np.round(coll.get_offsets()[:, 0])) <= 0.28)
+    hlines = [line.get_ydata()[0] for line in right.get_lines()]
+    assert sorted(hlines) == [3, 5, 8]

@@ -1,4 +1,7 @@
-"""Tests of sdmlib.probe: hook capture on unmodified transformers models, effective β, loaders.
+"""Tests of sdmlib.probe: capture on unmodified transformers models, effective β, loaders, CLI.
+
+(The five-architecture comparison of the AttentionInterface and hook routes is in
+``test_probe_capture.py``; the per-head statistics in ``test_probe_statistics.py``.)
 
 The reference for every captured query and key is the model's *own* attention weights (returned
 by eager attention): the captured q and k must reproduce them through an independent numpy
@@ -199,15 +202,21 @@ def test_unsupported_architecture_and_non_eager_attention_raise(models):
         config = type("C", (), {"model_type": "t5"})()
 
     with pytest.raises(ValueError, match="supported families: gpt2"):
+        probe.capture_attention(Fake(), None, [[1, 2]], route="hooks")
+    with pytest.raises(ValueError, match="'eager' and 'sdpa'"):
         probe.capture_attention(Fake(), None, [[1, 2]])
     model = _gpt2()
     model.set_attn_implementation("sdpa")
     with pytest.raises(ValueError, match="eager"):
+        probe.capture_attention(model, None, [[1, 2, 3]], route="hooks")
+    with pytest.raises(ValueError, match="store_attentions.*eager"):
         probe.capture_attention(model, None, [[1, 2, 3]])
     with pytest.raises(TypeError, match="tokenizer"):
         probe.capture_attention(models["gpt2"], None, ["a string needs a tokenizer"])
     with pytest.raises(ValueError, match="max_length"):
         probe.capture_attention(models["gpt2"], None, [[1, 2, 3]], max_length=10_000)
+    with pytest.raises(ValueError, match="route"):
+        probe.capture_attention(models["gpt2"], None, [[1, 2, 3]], route="projections")
 
 
 # ------------------------------------------------------------------------------------------
@@ -365,6 +374,17 @@ def test_cli_betas(minilm, tmp_path, capsys):
     assert main(["betas", "--model", "minilm", "--texts", str(texts), "--out", str(out), "--max-length", "0"]) == 2
     assert "max-length" in capsys.readouterr().err
     assert main(["betas", "--model", str(tmp_path / "absent"), "--texts", str(texts), "--out", str(out)]) == 2
+    # the stored-run table: per text and head, with a provenance header naming the command and commit
+    summ = tmp_path / "summary.csv"
+    assert main(["betas", "--model", "minilm", "--texts", str(texts), "--out", str(summ), "--table", "summary",
+                 "--name", "MiniLM-L6", "--no-progress"]) == 0
+    header = [line for line in summ.read_text().splitlines() if line.startswith("# ")]
+    assert [h.split(":")[0] for h in header] == ["# command", "# seed", "# commit", "# hardware", "# versions", "# written"]
+    assert "--table summary" in header[0]
+    table = pd.read_csv(summ, comment="#")
+    assert len(table) == 2 * 72 and (table.model == "MiniLM-L6").all()
+    np.testing.assert_allclose(table.sort_values(["text", "layer", "head"]).last_beta_eff,
+                               df.sort_values(["text", "layer", "head"]).beta_eff, rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------
@@ -480,6 +500,18 @@ def test_load_model_from_a_local_folder(tmp_path):
     df = probe.effective_betas(caps)
     # causal model, last token: it sees every key, its own included
     assert (df.n_keys == df.n_tokens).all() and (df.query_pos == df.n_tokens - 1).all()
+    # a decoder from a local folder through the command line, with the head classes (as for GPT-2)
+    from sdmlib.__main__ import main
+    import pandas as pd
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("# a\n" + TEXTS["a"] + "\n---\n# b\n" + TEXTS["b"] + "\n")
+    out = tmp_path / "classes.csv"
+    assert main(["betas", "--model", str(tmp_path), "--texts", str(texts), "--out", str(out),
+                 "--table", "classes", "--no-progress"]) == 0
+    classes = pd.read_csv(out)
+    assert len(classes) == 2 * 2 and set(classes.head_class) <= set(probe.HEAD_CLASSES)
+    np.testing.assert_allclose(classes.beta_eff, df.groupby(["layer", "head"]).beta_eff.max().to_numpy(), rtol=1e-6)
 
 
 def test_attention_hooks_store_per_layer_b_h_t_dhead_and_are_removed(models):

@@ -4,7 +4,7 @@ Recall through a learnt key map ``W_k`` (:func:`recall_panels`, :func:`protocol_
 :func:`finite_r_figure`), its training (:func:`training_loss_figure`,
 :func:`beta_trace_figure`, :func:`beta_steps_figure`), and the inverse temperatures of trained attention
 (:func:`beta_histogram`, :func:`layer_beta_figure`, :func:`token_beta_figure`,
-:func:`value_norm_figure`). Every function takes the numbers a chapter computed and
+:func:`value_norm_figure`, :func:`head_class_figure`). Every function takes the numbers a chapter computed and
 returns a :class:`matplotlib.figure.Figure` of the book's width (:func:`sdmlib.plotting.figure`);
 none computes anything of its own beyond a histogram.
 
@@ -27,6 +27,7 @@ __all__ = [
     "training_loss_figure", "beta_trace_figure", "beta_steps_figure", "recall_panels", "protocol_figure",
     "finite_r_figure",
     "beta_histogram", "layer_beta_figure", "token_beta_figure", "value_norm_figure",
+    "HEAD_CLASS_STYLES", "head_class_figure",
 ]
 
 #: Style of each evaluation model of the learnt-projection chapter (names as in
@@ -563,4 +564,75 @@ def value_norm_figure(sample, strong, *, sample_label: str, strong_label: str, m
     handles = [Line2D([], [], linestyle="none", markersize=6, **style) for _, style in groups]
     handles += [Line2D([], [], color="k", linestyle="--", lw=1), Line2D([], [], color="k", linestyle=":", lw=1)]
     legend_below(fig, handles=handles, labels=[sample_label, strong_label, "‖v‖ = 1 (left)", "a·‖v‖ = a (right)"], ncols=2)
+    return fig
+
+
+#: Colour and marker of each head class of ``sdmlib.probe.classify_heads`` (never colour alone).
+HEAD_CLASS_STYLES = {
+    "previous-token": dict(color=OKABE_ITO["vermillion"], marker="^"),
+    "self": dict(color=OKABE_ITO["green"], marker="s"),
+    "sink": dict(color=OKABE_ITO["sky_blue"], marker="D"),
+    "content": dict(color=OKABE_ITO["blue"], marker="o"),
+}
+_RADIUS_LINESTYLES = {"d_cd": "--", "d_snr": "-", "d_mem": "-."}
+_RADIUS_NAMES = {"d_cd": "d*_CD", "d_snr": "d*_SNR", "d_mem": "d*_Mem"}
+
+
+def head_class_figure(per_head, radius, *, references: Mapping[str, float], model: str = "", jitter_seed: int = 0):
+    """Head classes: the paper's β_eff against its content-only version (left), effective SDM radius per layer (right).
+
+    Parameters
+    ----------
+    per_head : pandas.DataFrame
+        One row per head: ``head_class``, ``beta_eff`` (the paper's statistic, e.g. the max over
+        texts of the last-token β_eff) and ``beta_content`` (the same max over content keys only).
+    radius : pandas.DataFrame
+        Columns ``layer, head_class, sdm_radius`` (e.g. one row per text and head: the median
+        effective SDM radius over its query tokens).
+    references : mapping
+        ``d_cd, d_snr, d_mem``: SDM's optimal radii, drawn as horizontal lines.
+    model : str
+        For the titles.
+    jitter_seed : int
+        Seed of the horizontal jitter of the right panel's points (display only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ph = pd.DataFrame(dict(head_class=["content", "previous-token"], beta_eff=[5.0, 70.0],
+    ...                        beta_content=[4.0, 60.0]))
+    >>> rad = pd.DataFrame(dict(layer=[0, 0, 1], head_class=["content", "previous-token", "content"],
+    ...                         sdm_radius=[9.0, 2.0, 11.0]))
+    >>> fig = head_class_figure(ph, rad, references=dict(d_cd=6, d_snr=4, d_mem=2))
+    >>> [c.get_offsets().tolist() for c in fig.axes[0].collections]
+    [[[70.0, 60.0]], [[5.0, 4.0]]]
+    """
+    fig, (left, right) = figure(1, 2, height=4.2)
+    rng = np.random.default_rng(jitter_seed)
+    present = [c for c in HEAD_CLASS_STYLES if (per_head["head_class"].astype(str) == c).any()]
+    for cls in present:
+        g = per_head[per_head["head_class"].astype(str) == cls]
+        left.scatter(g["beta_eff"], g["beta_content"], s=26, edgecolor="white", linewidth=0.4,
+                     label=f"{cls} ({len(g)} head{'s' if len(g) != 1 else ''})", **HEAD_CLASS_STYLES[cls])
+    both = np.concatenate([per_head["beta_eff"].to_numpy(float), per_head["beta_content"].to_numpy(float)])
+    both = both[np.isfinite(both) & (both > 0)]
+    lo, hi = both.min() / 1.3, both.max() * 1.3
+    left.plot([lo, hi], [lo, hi], color=OKABE_ITO["grey"], lw=1, linestyle=":", label="content β = β_eff")
+    left.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel="β_eff (all keys; the paper's statistic)",
+             ylabel="β_eff over content keys only", title=_title(model, "all keys vs content keys"))
+    plain_log_ticks(left.xaxis, subs=(1.0, 2.0, 5.0))
+    plain_log_ticks(left.yaxis, subs=(1.0, 2.0, 5.0))
+    for cls in HEAD_CLASS_STYLES:
+        g = radius[radius["head_class"].astype(str) == cls]
+        if len(g):
+            x = g["layer"].to_numpy(float) + rng.uniform(-0.28, 0.28, len(g))
+            right.scatter(x, g["sdm_radius"], s=10, alpha=0.6, linewidth=0, **HEAD_CLASS_STYLES[cls])
+    for key, ls in _RADIUS_LINESTYLES.items():
+        right.axhline(float(references[key]), color=OKABE_ITO["black"], linestyle=ls, lw=1.2,
+                      label=f"{_RADIUS_NAMES[key]} = {int(references[key])}")
+    layers = np.unique(radius["layer"].to_numpy())
+    right.set_xticks(layers)
+    right.set(xlabel="layer", ylabel="effective SDM radius d (median over queries)",
+              title="effective SDM radius, n = d_head")
+    legend_below(fig, ncols=3)
     return fig
