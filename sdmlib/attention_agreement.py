@@ -114,6 +114,8 @@ def read_agreement(patterns, queries, d: int, targets=None, *, estimator: str = 
     P = np.atleast_2d(check_binary_array("patterns", patterns, ndim=(2,)))
     m, n = P.shape
     q = np.atleast_2d(check_binary_array("queries", queries, ndim=(1, 2)))
+    if m == 0 or q.shape[0] == 0:
+        raise ValueError(f"patterns and queries must each hold at least one row, got {m} and {q.shape[0]}")
     if q.shape[1] != n:
         raise ValueError(f"queries must have n = {n} columns like the patterns, got {q.shape[1]}")
     d = check_int("d", d, lo=1, hi=n)

@@ -71,10 +71,8 @@ The paper's three β values (n = 64, as published, within-radius window):
 
 from __future__ import annotations
 
-import argparse
 import math
 import numbers
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
@@ -82,7 +80,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from sdmlib._validate import check_choice, check_int, check_real, check_real_array
+from sdmlib._validate import check_choice, check_int, check_int_array, check_real_array
 from sdmlib.beta_estimators import (  # noqa: F401  (re-exported: `from sdmlib.beta import ...` keeps working)
     BETA_SPACES,
     DISTANCE_WEIGHTS,
@@ -100,7 +98,7 @@ from sdmlib.beta_estimators import (  # noqa: F401  (re-exported: `from sdmlib.b
     softmax_loss,
     softmax_weights,
 )
-from sdmlib.geometry import cap_intersection, log_hamming_ball_intersection, space_fraction
+from sdmlib.geometry import cap_intersection, log_hamming_ball_intersection
 from sdmlib.hamming import cosine_to_hamming
 
 __all__ = [
@@ -273,19 +271,30 @@ def log_linear_fit(x: ArrayLike, log_y: ArrayLike, *, estimator: str = "ols") ->
     if estimator == "kl":
         raise ValueError("estimator must be 'ols' or 'as-published' for a log-linear regression; "
                          "the KL-optimal beta is kl_beta / fit_beta(..., estimator='kl')")
-    x = check_real_array("x", x)
-    y = check_real_array("log_y", log_y)
-    if x.ndim != 1 or y.shape != x.shape:
-        raise ValueError("x and log_y must be 1-D arrays of the same length")
-    if x.size < 2 or np.ptp(x) == 0:
-        raise ValueError("a slope needs at least two distinct x values")
-    xm, ym = float(x.mean()), float(y.mean())
-    dx = x - xm
-    beta = float(np.dot(dx, y - ym) / np.dot(dx, dx))
+    x = check_real_array("x", x, ndim=1)
+    y = check_real_array("log_y", log_y, ndim=1)
+    if y.shape != x.shape:
+        raise ValueError(f"x and log_y must have the same length, got {x.size} and {y.size}")
+    if x.size < 2 or np.all(x == x[0]):
+        raise ValueError("x must hold at least two distinct values (a slope needs two points)")
+    # scale first so that neither the sums nor the squares overflow or underflow
+    sx = float(np.max(np.abs(x)))
+    sy = float(np.max(np.abs(y))) or 1.0
+    xs, ys = x / sx, y / sy
+    xm_s, ym_s = float(xs.mean()), float(ys.mean())
+    dx = xs - xm_s
+    if not np.any(dx):
+        raise ValueError("x must hold values that differ by more than rounding (a slope needs two points)")
+    beta_s = float(np.dot(dx, ys - ym_s) / np.dot(dx, dx))
     if estimator == "as-published":
         n_fit = x.size
-        beta *= n_fit / (n_fit - 1)
-    return beta, ym - beta * xm
+        beta_s *= n_fit / (n_fit - 1)
+    with np.errstate(over="ignore"):
+        beta = beta_s * (sy / sx)
+        intercept = (ym_s - beta_s * xm_s) * sy
+    if not (np.isfinite(beta) and np.isfinite(intercept)):
+        raise ValueError("x and log_y give a slope or intercept beyond the float64 range")
+    return float(beta), float(intercept)
 
 
 def fit_beta(
@@ -479,11 +488,15 @@ def beta_for_radius(
     [34.4, 15.92, 10.09]
     """
     kw = {"distance_weights": distance_weights} if distance_weights is not None else {}
-    darr = np.asarray(d)
-    if darr.ndim == 0:
+    if np.ndim(d) == 0 and not isinstance(d, (str, bytes)):
         return fit_beta(n, d, space=space, window=window, estimator=estimator, **kw).beta
+    darr = check_int_array("d", d, lo=0)
     return np.array([fit_beta(n, int(k), space=space, window=window, estimator=estimator, **kw).beta
                      for k in darr.ravel()]).reshape(darr.shape)
+
+
+#: Largest n of `beta_curve` (one fit per radius, each O(n)).
+_MAX_N_CURVE = 4096
 
 
 @lru_cache(maxsize=64)
@@ -499,7 +512,10 @@ def _curve(n: int, space: str, window: Any, estimator: str, weights: Any = None)
             radii.append(d)
             betas.append(b)
     if not radii:
-        raise ValueError(f"no radius d < n/2 gives a positive beta for n = {n} with window {window!r}")
+        raise ValueError(
+            f"n = {n} is too small for window {window!r}: at every radius d < n/2 the window holds fewer"
+            " than two points with a non-zero intersection (use n >= 5, or window='full-support')"
+        )
     return np.array(radii, dtype=np.int64), np.array(betas)
 
 
@@ -516,7 +532,9 @@ def beta_curve(
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 4``.
+        Dimension, ``4 <= n <= 4096`` (one fit per radius). The paper's window
+        needs ``n >= 5`` (its smallest radius is d = 2); ``window="full-support"``
+        also fits ``n = 4``.
     space, window, estimator, distance_weights
         As in `fit_beta`.
 
@@ -543,11 +561,13 @@ def beta_curve(
     >>> int(radii[0]), int(radii[-1]), bool(np.all(betas > 0))
     (2, 31, True)
     """
-    n = check_int("n", n, lo=4)
+    n = check_int("n", n, lo=4, hi=_MAX_N_CURVE)
     space = _check_space(space)
     estimator = _check_estimator(estimator)
     if isinstance(window, list):
         window = tuple(window)
+    if window is not None:
+        _resolve_window(n, max(1, (n - 1) // 2), window)  # a bad window is named here, not hidden
     radii, betas = _curve(n, space, window, estimator, _weights_key(distance_weights))
     return radii.copy(), betas.copy()
 
@@ -708,127 +728,8 @@ def sdm_weights(
     return np.where(s > 0, e / np.where(s > 0, s, 1.0), 0.0)
 
 
-# --------------------------------------------------------------------------- CLI
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
-def _beta_parser() -> _Parser:
-    p = _Parser(
-        prog="python -m sdmlib beta",
-        description=(
-            "Softmax beta of an SDM radius d in dimension n, for every estimator: the paper's "
-            "as-published fit (N/(N-1)-inflated slope, window dv = 0..d-1), the least-squares (OLS) "
-            "fit on the same window, OLS on dv = 1..d and on the full support, the softmax-MSE fit, "
-            "the KL-optimal (= moment-matching) fit with one pattern per distance dv = 0..n, and the "
-            "KL-optimal fit for random keys (distances weighted by Bin(n, 1/2)); for binary circles "
-            "and continuous caps. Also prints the Taylor rate (n-2d)^2/(4n)."
-        ),
-    )
-    p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
-    p.add_argument("--d", type=int, required=True, help="Hamming radius d, 2 <= d < n/2")
-    p.add_argument("--space", choices=("binary", "continuous", "both"), default="both",
-                   help="intersection geometry (default: both)")
-    return p
-
-
-def _radius_parser() -> _Parser:
-    p = _Parser(
-        prog="python -m sdmlib radius",
-        description=(
-            "SDM radius d (and the fraction p of the space inside a circle of that radius) whose "
-            "softmax beta is nearest, on a log scale, to the given beta on cosine similarity."
-        ),
-    )
-    p.add_argument("--n", type=int, required=True, help="dimension n (>= 4)")
-    p.add_argument("--beta", type=float, required=True, help="softmax inverse temperature (> 0)")
-    p.add_argument("--space", choices=BETA_SPACES, default="binary", help="default: binary")
-    p.add_argument("--window", choices=BETA_WINDOWS, default=None,
-                   help="fit window (default: within-radius, dv = 0..d-1, for ols/as-published; "
-                        "dv = 0..n for kl)")
-    p.add_argument("--estimator", choices=BETA_ESTIMATORS, default="ols",
-                   help="default: ols; kl: the KL-optimal beta over dv = 0..n (the window is then ignored "
-                        "unless given)")
-    p.add_argument("--distance-weights", choices=DISTANCE_WEIGHTS, default="uniform",
-                   help="with --estimator kl: one pattern per distance (uniform, default) or random keys "
-                        "(binomial, Bin(n, 1/2))")
-    p.add_argument("--clip", action="store_true",
-                   help="return the nearest end instead of failing for a beta outside the attainable range")
-    return p
-
-
-def _cli_beta(argv: Sequence[str]) -> int:
-    args = _beta_parser().parse_args(argv)
-    n = check_int("--n", args.n, lo=4)
-    d = check_int("--d", args.d, lo=2, hi=(n - 1) // 2)
-    spaces = BETA_SPACES if args.space == "both" else (args.space,)
-    rows = [
-        ("as-published (dv = 0..d-1)", dict(window="within-radius", estimator="as-published")),
-        ("OLS (dv = 0..d-1)", dict(window="within-radius", estimator="ols")),
-        ("OLS (dv = 1..d)", dict(window="one-to-radius", estimator="ols")),
-        ("OLS (full support)", dict(window="full-support", estimator="ols")),
-    ]
-    print(f"n = {n}, d = {d}, space fraction p = {space_fraction(n, d):.4g}")
-    print(f"{'estimator':<30}" + "".join(f"{s:>12}" for s in spaces))
-    for label, kw in rows:
-        vals = [fit_beta(n, d, space=s, **kw).beta for s in spaces]
-        print(f"{label:<30}" + "".join(f"{v:12.4f}" for v in vals))
-    vals = [fit_softmax_beta(n, d, space=s).beta for s in spaces]
-    print(f"{'softmax-MSE fit (dv = 0..n)':<30}" + "".join(f"{v:12.4f}" for v in vals))
-    for label, w in [("KL-optimal (dv = 0..n)", None), ("KL-optimal, Bin(n,1/2) keys", "binomial")]:
-        vals = [fit_beta(n, d, space=s, estimator="kl", distance_weights=w).beta for s in spaces]
-        print(f"{label:<30}" + "".join(f"{v:12.4f}" for v in vals))
-    from sdmlib.bounds import taylor_rate
-
-    print(f"{'Taylor rate (n-2d)^2/(4n)':<30}{taylor_rate(n, d):12.4f}")
-    return 0
-
-
-def _cli_radius(argv: Sequence[str]) -> int:
-    args = _radius_parser().parse_args(argv)
-    n = check_int("--n", args.n, lo=4)
-    beta = check_real("--beta", args.beta, lo=0.0, lo_open=True)
-    weights = None if args.distance_weights == "uniform" else args.distance_weights
-    if weights is not None and args.estimator != "kl":
-        raise ValueError("--distance-weights binomial needs --estimator kl")
-    kw = dict(space=args.space, window=args.window, estimator=args.estimator, distance_weights=weights)
-    d = radius_for_beta(n, beta, out_of_range="clip" if args.clip else "raise", **kw)
-    bd = beta_for_radius(n, d, **kw)
-    if args.window is not None:
-        win = args.window
-    else:
-        win = "dv = 0..n" if args.estimator == "kl" else "within-radius"
-    extra = "" if weights is None else f", distances weighted {weights}"
-    print(f"n = {n}, beta = {beta:g} ({args.space}, window {win}, estimator {args.estimator}{extra})")
-    print(f"radius d = {d} (its beta = {bd:.4f}), space fraction p(d) = {space_fraction(n, d):.4g}")
-    radii, betas = beta_curve(n, **kw)
-    if not betas.min() <= beta <= betas.max():
-        print(f"note: beta is outside the attainable range [{betas.min():.4g}, {betas.max():.4g}]; "
-              "clipped to the nearest end")
-    i = int(np.flatnonzero(radii == d)[0])
-    nb = [f"d = {radii[j]}: beta = {betas[j]:.4f}" for j in (i - 1, i + 1) if 0 <= j < radii.size]
-    if nb:
-        print("neighbours: " + "; ".join(nb))
-    return 0
-
-
 def cli_main(command: str, argv: Sequence[str]) -> int:
-    """Entry point of ``python -m sdmlib beta`` and ``python -m sdmlib radius``.
+    """Compatibility entry point: ``python -m sdmlib beta / radius`` lives in :mod:`sdmlib.cli`."""
+    from sdmlib.cli import main
 
-    Returns the exit status: 0 on success, 2 (with a one-line message on
-    stderr) for bad values.
-    """
-    handlers = {"beta": _cli_beta, "radius": _cli_radius}
-    if command not in handlers:
-        print(f"sdmlib: sdmlib.beta has no command {command!r}", file=sys.stderr)
-        return 2
-    try:
-        return handlers[command](list(argv))
-    except (ValueError, TypeError) as exc:
-        msg = str(exc).replace("pass out_of_range='clip'", "pass --clip")
-        print(f"python -m sdmlib {command}: error: {msg}", file=sys.stderr)
-        return 2
+    return main([command, *argv])

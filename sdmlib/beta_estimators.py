@@ -156,8 +156,10 @@ def softmax_weights(beta: float, cosines: ArrayLike) -> np.ndarray:
     x = check_real_array("cosines", cosines, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
     if x.ndim == 0 or x.shape[-1] == 0:
         raise ValueError("cosines must have at least one entry along the last axis")
-    z = beta * x
-    z = z - z.max(axis=-1, keepdims=True)
+    # shift before scaling: beta * x itself can overflow near the float limit
+    ref = x.max(axis=-1, keepdims=True) if beta >= 0 else x.min(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        z = beta * (x - ref)  # <= 0 everywhere; -inf is fine (weight 0)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -193,13 +195,14 @@ def softmax_loss(beta: float | ArrayLike, x: ArrayLike, target: ArrayLike) -> np
     >>> float(softmax_loss(3.0, x, softmax_weights(3.0, x)))
     0.0
     """
-    x = check_real_array("x", x, lo=-1.0 - 1e-6, hi=1.0 + 1e-6)
+    x = check_real_array("x", x, lo=-1.0 - 1e-6, hi=1.0 + 1e-6, nonempty=True)
     t = check_real_array("target", target)
     if x.ndim != 1 or t.shape != x.shape:
         raise ValueError("x and target must be 1-D arrays of the same length")
     b = check_real_array("beta", beta)
-    z = b[..., None] * x
-    z = z - z.max(axis=-1, keepdims=True)
+    ref = np.where(b[..., None] >= 0, x.max(), x.min())
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = b[..., None] * (x - ref)
     e = np.exp(z)
     s = e / e.sum(axis=-1, keepdims=True)
     out = np.mean((s - t) ** 2, axis=-1)
@@ -524,7 +527,7 @@ def kl_beta(x: ArrayLike, log_target: ArrayLike, log_weights: ArrayLike | None =
     >>> bool(np.isclose(np.dot(q, x), np.dot(np.exp(b * x) / np.exp(b * x).sum(), x)))
     True
     """
-    x = check_real_array("x", x, lo=-1.0 - 1e-9, hi=1.0 + 1e-9)
+    x = check_real_array("x", x, lo=-1.0 - 1e-9, hi=1.0 + 1e-9, ndim=1, nonempty=True)
     y = np.asarray(log_target, dtype=np.float64)
     lw = np.zeros_like(x) if log_weights is None else np.asarray(log_weights, dtype=np.float64)
     if x.ndim != 1 or y.shape != x.shape or lw.shape != x.shape:

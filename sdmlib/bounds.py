@@ -75,7 +75,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
-from sdmlib._validate import check_choice, check_int, check_int_array
+from sdmlib._validate import check_bool, check_choice, check_int, check_int_array
 
 __all__ = [
     "taylor_rate",
@@ -132,6 +132,7 @@ def _log_binom(N: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 def _finish(logv: np.ndarray, log: bool, name: str) -> np.ndarray | float:
+    log = check_bool("log", log)
     logv = np.asarray(logv, dtype=np.float64)
     if log:
         out = logv
@@ -215,6 +216,7 @@ def prefactor(n: int, dv: ArrayLike, *, log: bool = False) -> np.ndarray | float
     >>> bool(np.allclose(p, p[::-1])), int(np.argmin(p)) + 1
     (True, 32)
     """
+    log = check_bool("log", log)
     n = check_int("n", n, lo=2)
     dv = _dv_array(n, dv, lo=1, hi=n - 1)
     logv = (n + 1) * _LOG2 - math.log(math.pi) - 0.5 * (np.log(dv.astype(float)) + np.log((n - dv).astype(float)))
@@ -252,6 +254,7 @@ def prefactor_bounds(n: int, *, log: bool = False) -> tuple[float, float]:
     (True, True)
     """
     n = check_int("n", n, lo=2)
+    log = check_bool("log", log)
     lo = (n + 2) * _LOG2 - math.log(math.pi) - math.log(n)
     hi = (n + 1) * _LOG2 - math.log(math.pi) - 0.5 * math.log(n - 1) if n > 1 else lo
     if log:
@@ -287,6 +290,9 @@ def summand_count(n: int, d: int, dv: ArrayLike) -> np.ndarray | int:
     Returns
     -------
     int or ndarray of int64
+        Exact for any ``n``: above ``n = 2**31`` (where the count can pass
+        ``2**63``) the arithmetic is done in Python integers and the array has
+        dtype ``object``.
 
     Notes
     -----
@@ -304,12 +310,17 @@ def summand_count(n: int, d: int, dv: ArrayLike) -> np.ndarray | int:
     """
     n, d = _check_n_d(n, d)
     dv = _dv_array(n, dv)
+    shape = dv.shape
+    dv = dv.ravel()
+    if n > 2**31:  # counts up to ~n**2/2 would overflow int64
+        dv = dv.astype(object)
     j0 = np.maximum(0, dv - d)
     j1 = dv // 2
     m = j1 - j0 + 1
     part1 = np.where(m > 0, m * (dv + 1) - (j1 * (j1 + 1) - (j0 - 1) * j0), 0)
     part2 = np.maximum(0, d - dv) * (dv + 1)
-    out = np.where(dv <= 2 * d, part1 + part2, 0).astype(np.int64)
+    out = np.where(dv <= 2 * d, part1 + part2, 0)
+    out = out.astype(object if n > 2**31 else np.int64).reshape(shape)
     return int(out) if out.ndim == 0 else out
 
 
@@ -363,6 +374,7 @@ def largest_summand(
     >>> round(largest_summand(64, 11, 0)) == comb(64, 11)
     True
     """
+    log = check_bool("log", log)
     n, d = _check_n_d(n, d)
     dv = _dv_array(n, dv)
     lr = _log_r_over_2n(n, r)
@@ -399,6 +411,7 @@ def count_times_largest_summand(
     >>> round(count_times_largest_summand(64, 11, 22)) == comb(22, 11)
     True
     """
+    log = check_bool("log", log)
     n, d = _check_n_d(n, d)
     cnt = np.asarray(summand_count(n, d, dv))
     ls = np.asarray(largest_summand(n, d, dv, r, log=True))
@@ -465,6 +478,7 @@ def gaussian_summand(
     >>> bool(np.allclose(gaussian_summand(n, d, dv, log=True), direct))
     True
     """
+    log = check_bool("log", log)
     n, d = _check_n_d(n, d)
     dv = _dv_array(n, dv, lo=1, hi=n - 1)
     lr = _log_r_over_2n(n, r)
@@ -503,6 +517,7 @@ def gaussian_count_approximation(
     >>> bool(np.isclose(gaussian_count_approximation(64, 11, 22), gaussian_summand(64, 11, 22)))
     True
     """
+    log = check_bool("log", log)
     n, d = _check_n_d(n, d)
     dv = _dv_array(n, dv, lo=1, hi=n - 1)
     cnt = np.asarray(summand_count(n, d, dv))
@@ -559,6 +574,7 @@ def taylor_summand(
     >>> bool(np.all(gap >= 0)), bool(np.allclose(gap, (n - 2*d)**2 * dv**2 / (2 * n**3), rtol=0.02))
     (True, True)
     """
+    log = check_bool("log", log)
     n, d = _check_n_d(n, d)
     dv = _dv_array(n, dv, lo=1, hi=n - 1)
     lr = _log_r_over_2n(n, r)
@@ -624,6 +640,7 @@ def constant_prefactor_approximations(
     """
     n, d = _check_n_d(n, d)
     check_choice("exponent", exponent, ("gaussian", "taylor"))
+    log = check_bool("log", log)
     dv = _dv_array(n, dv, lo=1, hi=n - 1)
     lr = _log_r_over_2n(n, r)
     pmin, pmax = prefactor_bounds(n, log=True)
@@ -752,6 +769,7 @@ def local_decay_rate(n: int, d: int, dv: ArrayLike, *, pair: bool = True) -> np.
     >>> float(local_decay_rate(n, d, 1, pair=False))       # odd step: I(2k+1) = I(2k+2)
     0.0
     """
+    pair = check_bool("pair", pair)
     n, d = _check_n_d(n, d)
     if d == 0:
         raise ValueError("d must be >= 1 for a decay rate (d = 0 has a single point, dv = 0)")

@@ -26,7 +26,12 @@ The meaning of ``r`` (the same in every function of :mod:`sdmlib`)
 
 Everything is computed in log space, so that ``r`` up to ``2**1000`` (a Python
 ``int`` or a float), ``m`` up to ``1e12`` and ``n`` up to ``1e5`` never
-overflow.
+overflow; the optimal fractions are kept as logs where they underflow float64
+(``r = 2**n`` with ``n >= 3215``), so the radii stay exact.
+
+Supported range: ``1 <= n <= 2*10**6`` (``MAX_N``; the functions tabulate
+:math:`\log p(d)` for ``d = 0..n``), ``rule="argmax"`` with a model other than
+``"kanerva"`` up to ``n = 1024``; larger values raise ``ValueError`` naming the limit.
 
 Contents
 --------
@@ -65,7 +70,7 @@ import numpy as np
 from scipy import optimize, special
 
 from sdmlib import geometry as _geo
-from sdmlib._validate import check_choice, check_int, check_int_array, check_real
+from sdmlib._validate import check_bool, check_choice, check_int, check_int_array, check_real
 from sdmlib.capacity_simulation import (  # noqa: F401  (re-exported; _flip for sdmlib.jaeckel)
     ReadSimulation,
     _flip,
@@ -151,8 +156,12 @@ def _check_m(m: Any) -> float:
     return check_real("m", m, lo=1.0)
 
 
+#: Largest dimension of the capacity functions: they tabulate log p(d) for d = 0..n (cost ~ n).
+MAX_N = 2 * 10**6
+
+
 def _check_n(n: Any) -> int:
-    return check_int("n", n, lo=1)
+    return check_int("n", n, lo=1, hi=MAX_N)
 
 
 @lru_cache(maxsize=64)
@@ -380,6 +389,7 @@ def read_variance(
     >>> bool(abs(read_variance(20, 4, 3, 2, None, "binomial") / ec2 - 1) < 1e-12)
     True
     """
+    log = check_bool("log", log)
     n = _check_n(n)
     d = check_int("d", d, lo=0, hi=n)
     m = _check_m(m)
@@ -477,16 +487,28 @@ def optimal_fraction_snr(n: int, m: float, r: Any) -> float:
     >>> bool(abs(p - 2.0**-25) < 1e-20)
     True
     """
+    return math.exp(_log_optimal_fraction_snr(n, m, r))
+
+
+def _log_optimal_fraction_snr(n: Any, m: Any, r: Any) -> float:
+    """log p*_SNR, finite where p*_SNR itself underflows (large r)."""
     n = _check_n(n)
     m = _check_m(m)
     log_r = _log_r(n, r)
     if r is None:
         raise _no_interior_optimum("p*_SNR = (2mr)^(-1/3)")
-    return math.exp(min(0.0, -(_LN2 + math.log(m) + log_r) / 3.0))
+    return min(0.0, -(_LN2 + math.log(m) + log_r) / 3.0)
+
+
+_ARGMAX_MAX_N = 1024
 
 
 def optimal_radius_snr(n: int, m: float, r: Any, rule: str = "quantile", model: str = "kanerva") -> int:
     r"""SNR-optimal Hamming radius :math:`d^*_{SNR}`.
+
+    Supported range: any ``n >= 1`` for ``model="kanerva"`` (closed-form variance,
+    cost ~ n); ``n <= 1024`` for ``rule="argmax"`` with the other models (an exact
+    variance per radius).
 
     ``rule="quantile"`` (the paper's): the smallest ``d`` with
     :math:`p(d) \ge p^* = (2mr)^{-1/3}` (:func:`sdmlib.geometry.hamming_radius_for_fraction`);
@@ -510,14 +532,22 @@ def optimal_radius_snr(n: int, m: float, r: Any, rule: str = "quantile", model: 
     if rule == "quantile":
         if model != "kanerva":
             raise ValueError(f"rule='quantile' is the closed form of model='kanerva', got model={model!r}")
-        return _radius_for_log_fraction(n, math.log(optimal_fraction_snr(n, m, r)))
+        return _radius_for_log_fraction(n, _log_optimal_fraction_snr(n, m, r))
     m = _check_m(m)
     log_r = _log_r(n, r)
-    if r is not None and model == "kanerva":
+    if model == "kanerva":
         lp = _log_ball_fractions(n)
-        lpr = lp + log_r
-        log_snr2 = lpr - _lse(0.0, lp + math.log(m), 3 * lp + math.log(m) + log_r)
+        if r is None:  # exact counts: SNR^2 = 1 / (m p^2) falls with p, so the argmax is d = 0
+            log_snr2 = -math.log(m) - 2 * lp
+        else:
+            lpr = lp + log_r
+            log_snr2 = lpr - _lse(0.0, lp + math.log(m), 3 * lp + math.log(m) + log_r)
         return int(np.argmax(log_snr2))
+    if n > _ARGMAX_MAX_N:
+        raise ValueError(
+            f"n must be <= {_ARGMAX_MAX_N} for rule='argmax' with model={model!r} (one exact variance per"
+            f" radius, cost ~ n**2); got n = {n}; model='kanerva' has a closed form for any n"
+        )
     dv0 = np.zeros(1, dtype=np.int64)
     log_snr = np.array([
         float(_log_intersection(n, d, dv0, log_r)[0] - 0.5 * _log_variance(n, d, dv0, m, log_r, model, r is None)[0])
@@ -712,6 +742,11 @@ def optimal_fraction_memory(
     >>> bool(abs(p / q - 1) < 1e-12)
     True
     """
+    return math.exp(_log_optimal_fraction_memory(n, r, retrieval_probability, method))
+
+
+def _log_optimal_fraction_memory(n: Any, r: Any, retrieval_probability: Any, method: str = "cardano") -> float:
+    """log p*_Mem, finite where p*_Mem itself underflows (large r)."""
     n = _check_n(n)
     log_r = _log_r(n, r)
     if r is None:
@@ -725,9 +760,11 @@ def optimal_fraction_memory(
         log_s = float(_lse(0.0, log_w, -log_w)) - _LN2
     else:
         # 2 log s + log(2 s - 3) = log K on s > 3/2, solved for t = log(s - 3/2)
+        # all in logs (log s = logaddexp(log 1.5, t)), so no exp overflows at large K
+        ln15 = math.log(1.5)
+
         def g(t: float) -> float:
-            s = 1.5 + math.exp(t)
-            return 2 * math.log(s) + math.log(2 * math.exp(t)) - log_k
+            return 2 * float(np.logaddexp(ln15, t)) + _LN2 + t - log_k
 
         lo, hi = -50.0, max(2.0, log_k)
         while g(lo) > 0:
@@ -735,8 +772,8 @@ def optimal_fraction_memory(
         while g(hi) < 0:
             hi *= 2
         t = optimize.brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
-        log_s = math.log(1.5 + math.exp(t))
-    return math.exp(min(0.0, log_s + 2 * math.log(z) - log_r))
+        log_s = float(np.logaddexp(ln15, t))
+    return min(0.0, log_s + 2 * math.log(z) - log_r)
 
 
 def optimal_radius_memory(
@@ -760,7 +797,7 @@ def optimal_radius_memory(
     n = _check_n(n)
     check_choice("rule", rule, ("quantile", "argmax"))
     if rule == "quantile":
-        return _radius_for_log_fraction(n, math.log(optimal_fraction_memory(n, r, retrieval_probability)))
+        return _radius_for_log_fraction(n, _log_optimal_fraction_memory(n, r, retrieval_probability))
     log_r = _log_r(n, r)
     z = bit_snr_threshold(n, retrieval_probability)
     lm = _log_max_patterns_minus_1(_log_ball_fractions(n), log_r, z, r is None)
@@ -1015,6 +1052,7 @@ def optimal_radius_critical_distance(
     >>> optimal_radius_critical_distance(64, 1024, 2**64, convention="first_failing")
     15
     """
+    return_all = check_bool("return_all", return_all)
     n = _check_n(n)
 
     def cd_of(d: int) -> float:
@@ -1123,7 +1161,8 @@ def radius_for_one_neuron(n: int, r: Any, method: str = "exact") -> Any:
     r"""Radius at which the expected number of neurons in a circle, :math:`r p_d`, reaches 1.
 
     ``"exact"``: the smallest integer ``d`` with :math:`r\,p(d) \ge 1`;
-    ``"normal"``: :math:`n/2 + \sqrt{n/4}\,\Phi^{-1}(1/r)` (real-valued).
+    ``"normal"``: :math:`\max(0, n/2 + \sqrt{n/4}\,\Phi^{-1}(1/r))` (real-valued; clipped
+    at 0, where the approximation would give a negative radius for ``r`` near or above ``2**n``).
     ``r=None`` (one neuron at every address) gives 0 with either method: the
     circle of radius 0 holds exactly one neuron.
 
@@ -1146,65 +1185,13 @@ def radius_for_one_neuron(n: int, r: Any, method: str = "exact") -> Any:
         while d1 > 0 and _log_p(n, d1 - 1) + log_r >= -1e-12:  # r p = 1 exactly, lost to rounding
             d1 -= 1
         return d1
-    return n / 2.0 + math.sqrt(n / 4.0) * float(special.ndtri_exp(-log_r))
-
-
-# ----------------------------------------------------------------------------------------------
-# command line: python -m sdmlib radii --n 64 --m 1024 --r 2**64
-# ----------------------------------------------------------------------------------------------
-def _parse_r(text: str, n: int) -> Any:
-    """Text -> r: ``none``/``all`` (one neuron per address), ``2**n`` (that many random
-    neurons, exact int), ``a**b``, an int or a float."""
-    t = text.strip().lower()
-    if t in ("none", "all"):
-        return None
-    if t == "2**n":
-        return 2**n
-    if "**" in t:
-        base, _, exp = t.partition("**")
-        return int(base) ** int(exp)
-    try:
-        return int(t)
-    except ValueError:
-        return float(t)
+    # the normal approximation goes below 0 once 1/r is beyond its left tail; the circle of
+    # radius 0 then already holds r/2**n >= 1 neurons on average (as "exact" says)
+    return max(0.0, n / 2.0 + math.sqrt(n / 4.0) * float(special.ndtri_exp(-log_r)))
 
 
 def cli_main(command: str, argv: list[str]) -> int:
-    """``python -m sdmlib radii``: the three optimal radii (SNR, memory, critical distance)."""
-    import argparse
-    import sys
+    """Compatibility entry point: ``python -m sdmlib radii`` lives in :mod:`sdmlib.cli`."""
+    from sdmlib.cli import main
 
-    parser = argparse.ArgumentParser(
-        prog=f"python -m sdmlib {command}",
-        description="Optimal SDM radii: d*_SNR, d*_Mem (Cardano) and d*_CD (reconstructed map).",
-    )
-    parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
-    parser.add_argument("--m", type=float, default=1024, help="stored patterns (default 1024)")
-    parser.add_argument("--r", default="2**n",
-                        help="random neurons: an int, a float, a**b, or 2**n (default, the paper's); "
-                             "'none': one neuron at every address (no interior d*_SNR, d*_Mem)")
-    parser.add_argument("--P", type=float, default=0.5, help="retrieval probability for d*_Mem (default 0.5)")
-    parser.add_argument("--no-cd", action="store_true", help="skip the critical distance (slow for large n)")
-    args = parser.parse_args(argv)
-    try:
-        n = _check_n(args.n)
-        r = _parse_r(args.r, n)
-        label = "one neuron per address" if r is None else ("2**n random" if r == 2**n else f"{r} random")
-        print(f"n={n} m={args.m:g} r={label} P={args.P:g}")
-        if r is None:  # no interior optimum: the argmax of the exact SNR and capacity
-            d_snr = optimal_radius_snr(n, args.m, None, rule="argmax", model="binomial")
-            d_mem = optimal_radius_memory(n, None, args.P, rule="argmax")
-            print(f"d*_SNR = {d_snr}  (argmax; the SNR falls monotonically with d)")
-            print(f"d*_Mem = {d_mem}  (argmax; the capacity falls monotonically with d)")
-        else:
-            d_snr = optimal_radius_snr(n, args.m, r)
-            d_mem = optimal_radius_memory(n, r, args.P)
-            print(f"d*_SNR = {d_snr}  (p* = {optimal_fraction_snr(n, args.m, r):.4e})")
-            print(f"d*_Mem = {d_mem}  (p* = {optimal_fraction_memory(n, r, args.P):.4e})")
-        if not args.no_cd:
-            d_cd, _, cds = optimal_radius_critical_distance(n, args.m, r, convention="interpolated", return_all=True)
-            print(f"d*_CD  = {d_cd}  (critical distance {cds.max():.2f} bits, interpolated crossing)")
-    except (ValueError, TypeError, OverflowError) as exc:
-        print(f"sdmlib {command}: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return main([command, *argv])

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sdmlib import geometry as _geo
-from sdmlib._validate import check_int, check_int_array, check_real
+from sdmlib._validate import check_bool, check_int, check_int_array, check_real, make_rng
 from sdmlib.hamming import hamming_distance, pack_bits
 
 __all__ = [
@@ -113,6 +113,10 @@ def _flip(rng: np.random.Generator, x: np.ndarray, h: int) -> np.ndarray:
     return y
 
 
+#: Memory budget of one simulated epoch (neurons, activations), bytes.
+_MAX_EPOCH_BYTES = 2**31
+
+
 def simulate_read_sums(
     n: int,
     d: int,
@@ -135,9 +139,14 @@ def simulate_read_sums(
     Parameters
     ----------
     n, d, m, r : int
+        ``n >= 1``, ``0 <= d <= n``, ``m >= 1``; ``r >= 1`` with
+        ``r * (n + 16 (m + len(dv))) <= 2**31`` (one epoch's neurons and
+        activations, about 2 GiB at the limit; ``r <= 1.4e7`` for n = 64, m = 100).
     dv : array of int
+        Non-empty, each in ``0..n``.
     epochs : int (>= 2)
     rng : Generator or seed
+        An integer ``>= 0``, a ``numpy.random.Generator`` or None.
 
     Returns
     -------
@@ -156,10 +165,10 @@ def simulate_read_sums(
     n = check_int("n", n, lo=1)
     d = check_int("d", d, lo=0, hi=n)
     m = check_int("m", m, lo=1)
-    r = check_int("r", r, lo=1)
+    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n, nonempty=True))
+    r = check_int("r", r, lo=1, hi=max(1, _MAX_EPOCH_BYTES // (n + 16 * (m + dva.size))))
     epochs = check_int("epochs", epochs, lo=2)
-    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n))
-    rng = np.random.default_rng(rng)
+    rng = make_rng("rng", rng)
     k = dva.size
     tc = np.empty((epochs, k))
     bm = np.empty((epochs, k))
@@ -223,14 +232,14 @@ def simulate_convergence(
     m = check_int("m", m, lo=1)
     trials = check_int("trials", trials, lo=1)
     steps = check_int("steps", steps, lo=1)
-    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n))
-    rng = np.random.default_rng(rng)
+    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n, nonempty=True))
+    rng = make_rng("rng", rng)
     if r is None:
         lc = _log_counts_all(n, d)
         # scaled by the largest count: only the signs of the reads matter
         table = np.where(np.isfinite(lc), np.exp(lc - lc[0]), 0.0)
     else:
-        r = check_int("r", r, lo=1)
+        r = check_int("r", r, lo=1, hi=max(1, _MAX_EPOCH_BYTES // (n + 16 * (m + dva.size))))
     out = np.empty((trials, dva.size))
     for t in range(trials):
         patterns = rng.integers(0, 2, size=(m, n), dtype=np.uint8)
@@ -300,6 +309,7 @@ def critical_distance_from_fraction(frac: Any, level: float = 0.5, interpolate: 
     >>> critical_distance_from_fraction([1.0, 1.0, 0.75, 0.25, 0.0], interpolate=True)
     2.5
     """
+    interpolate = check_bool("interpolate", interpolate)
     frac = np.asarray(frac, dtype=np.float64)
     if frac.ndim != 1 or frac.size == 0:
         raise ValueError(f"frac must be a non-empty 1-D array of fractions, got shape {frac.shape}")
@@ -351,6 +361,7 @@ def simulated_critical_distance(
     >>> cd
     10
     """
+    interpolate = check_bool("interpolate", interpolate)
     frac = converged_trials(n, d, m, r, trials, steps, max_distance, rng).mean(0)
     return critical_distance_from_fraction(frac, level, interpolate), frac
 
@@ -388,7 +399,7 @@ def bootstrap_critical_distance(
         raise ValueError(f"converged must be a (trials >= 2, distances) array, got shape {conv.shape}")
     resamples = check_int("resamples", resamples, lo=1)
     confidence = check_real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    rng = np.random.default_rng(rng)
+    rng = make_rng("rng", rng)
     conv = conv.astype(np.float64)
     est = float(critical_distance_from_fraction(conv.mean(0), level, interpolate=True))
     t = conv.shape[0]
@@ -428,7 +439,7 @@ def seeded_trial(
     >>> bool(np.array_equal(a, seeded_trial(32, 6, 20, None, [0, 8, 14], key=[1, 2, 3], steps=3)))
     True
     """
-    key = [int(k) for k in np.atleast_1d(key)]
+    key = [int(k) for k in check_int_array("key", np.atleast_1d(key), lo=0, ndim=1)]
     if not key or min(key) < 0:
         raise ValueError(f"key must be a non-empty sequence of non-negative ints, got {key!r}")
     return simulate_convergence(n, d, m, r, dv, trials=1, rng=np.random.default_rng(key), steps=steps)[0]
@@ -452,14 +463,23 @@ def decode_converged(text: Any, width: int) -> np.ndarray:
     A sequence of masks (``width <= 62``) gives an array of shape ``(len(text), width)``.
     """
     width = check_int("width", width, lo=1)
+
+    def hex_int(t: Any) -> int:
+        if not isinstance(t, str):
+            raise TypeError(f"text must be a hexadecimal string or a sequence of them, got {type(t).__name__} {t!r}")
+        try:
+            return int(t, 16)
+        except ValueError:
+            raise ValueError(f"text must be hexadecimal (from encode_converged), got {t!r}") from None
+
     if isinstance(text, str):
-        v = int(text, 16)
+        v = hex_int(text)
         if v >> width:
             raise ValueError(f"mask {text!r} has bits beyond width={width}")
         return np.array([(v >> x) & 1 for x in range(width)], dtype=bool)
     if width > 62:
         raise ValueError(f"width must be <= 62 for a sequence of masks, got {width}")
-    v = np.array([int(t, 16) for t in text], dtype=np.int64)
+    v = np.array([hex_int(t) for t in text], dtype=np.int64)
     if np.any(v >> width):
         raise ValueError(f"a mask has bits beyond width={width}")
     return ((v[:, None] >> np.arange(width)) & 1).astype(bool)
@@ -537,7 +557,7 @@ def bootstrap_map_crossing(
         raise ValueError(f"distances must be a (trials >= 2, len(x)) array, got shape {D.shape}")
     resamples = check_int("resamples", resamples, lo=1)
     confidence = check_real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    rng = np.random.default_rng(rng)
+    rng = make_rng("rng", rng)
     est = map_crossing(x, D.mean(0))
     idx = rng.integers(0, D.shape[0], size=(resamples, D.shape[0]))
     boot = np.array([map_crossing(x, row) for row in D[idx].mean(1)])
@@ -568,7 +588,7 @@ def critical_distance_intervals(
     """
     import pandas as pd
 
-    rng = np.random.default_rng(rng)
+    rng = make_rng("rng", rng)
     rows = {d: (*bootstrap_critical_distance(c, resamples=resamples, confidence=confidence, rng=rng), c.shape[0])
             for d, c in sorted(converged.items())}
     out = pd.DataFrame.from_dict(rows, orient="index", columns=["cd", "low", "high", "trials"])
@@ -597,7 +617,7 @@ def one_read_crossings(
     from sdmlib.capacity import convergence_map
 
     x = np.asarray(x)
-    rng = np.random.default_rng(rng)
+    rng = make_rng("rng", rng)
     rows = []
     for (d, r, m), dist in sims.items():
         est, lo, hi = bootstrap_map_crossing(x, dist, resamples=resamples, rng=rng)

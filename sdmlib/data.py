@@ -22,6 +22,9 @@ before modifying.
 from __future__ import annotations
 
 import gzip
+import math
+import os
+import zlib
 import importlib.metadata
 import importlib.util
 import pickle
@@ -31,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int
+from sdmlib._validate import as_array, check_bool, check_choice, check_int, check_real_array, make_rng
 
 __all__ = [
     "DataNotFoundError",
@@ -53,6 +56,10 @@ FASHION_MNIST_INSTALL = "sudo apt-get install -y dataset-fashion-mnist"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
+#: Largest m * n of `random_patterns`.
+_MAX_ENTRIES = 10**9
+
+
 class DataNotFoundError(FileNotFoundError):
     """A data set is not installed; the message names the install command."""
 
@@ -69,8 +76,9 @@ def random_patterns(
     Parameters
     ----------
     m, n : int
-        Number of patterns (``m >= 1``) and dimension (``n >= 1``).
-    seed : int or Generator, optional
+        Number of patterns (``m >= 1``) and dimension (``n >= 1``), with
+        ``m * n <= 10**9`` (8 GB of float64 at the limit).
+    seed : int >= 0, Generator or None
     binary : bool
 
     Returns
@@ -87,8 +95,9 @@ def random_patterns(
     True
     """
     m = check_int("m", m, lo=1)
-    n = check_int("n", n, lo=1)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n = check_int("n", n, lo=1, hi=max(1, _MAX_ENTRIES // m))
+    binary = check_bool("binary", binary)
+    rng = make_rng("seed", seed)
     P = rng.uniform(-1.0, 1.0, size=(m, n))
     return (P > 0).astype(np.uint8) if binary else P
 
@@ -104,9 +113,11 @@ def sample_rows(x: np.ndarray, m: int, seed: int | np.random.Generator | None = 
     >>> s.shape, len({tuple(r) for r in s.tolist()})
     ((4, 2), 4)
     """
-    x = np.asarray(x)
+    x = as_array("x", x)
+    if x.ndim < 1 or x.shape[0] == 0:
+        raise ValueError(f"x must have at least one row, got shape {x.shape}")
     m = check_int("m", m, lo=1, hi=x.shape[0])
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = make_rng("seed", seed)
     return x[np.sort(rng.choice(x.shape[0], size=m, replace=False))].copy()
 
 
@@ -178,6 +189,8 @@ def read_idx(path: str | Path) -> np.ndarray:
 
     Header: two zero bytes, the type code ``0x08`` (uint8), the number of
     dimensions ``k``; then ``k`` big-endian uint32 sizes; then the data.
+    A file whose header disagrees with its length, a truncated header, or a
+    ``.gz`` file that is not gzip raises ``ValueError`` naming the file.
 
     Examples
     --------
@@ -188,18 +201,27 @@ def read_idx(path: str | Path) -> np.ndarray:
     >>> read_idx(f.name).tolist()
     [[0, 1, 2], [3, 4, 5]]
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such file {path}")
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path} ends in .gz but is not a complete gzip file ({exc})") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"{path} is not an IDX file (bad magic number)")
     if data[2] != 0x08:
         raise ValueError(f"{path}: only unsigned-byte IDX data (type 0x08) is supported, got 0x{data[2]:02x}")
     k = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(k))
     offset = 4 + 4 * k
-    size = int(np.prod(shape)) if shape else 0
+    if len(data) < offset:
+        raise ValueError(f"{path}: header announces {k} dimensions but the file ends after {len(data)} bytes")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(k))
+    size = math.prod(shape) if shape else 0  # exact Python int: no int64 overflow
     if len(data) - offset != size:
         raise ValueError(f"{path}: header says {size} values, file holds {len(data) - offset}")
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)

@@ -66,10 +66,8 @@ True
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
-import sys
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,7 +75,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int, check_real
+from sdmlib._validate import check_bool, check_choice, check_int, check_real, check_real_array
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -166,7 +164,8 @@ def recall_score(outputs: Any, targets: Any, space: Space) -> np.ndarray:
     Parameters
     ----------
     outputs, targets : array_like, shape (q, n)
-        Converged queries and the targets they should recall.
+        Converged queries and the targets they should recall; finite (a NaN or
+        inf output raises ``ValueError`` instead of being scored).
     space : {"binary", "continuous"}
 
     Returns
@@ -187,14 +186,18 @@ def recall_score(outputs: Any, targets: Any, space: Space) -> np.ndarray:
     True
     """
     check_choice("space", space, ("binary", "continuous"))
-    out = np.atleast_2d(np.asarray(outputs, dtype=np.float64))
-    tgt = np.atleast_2d(np.asarray(targets, dtype=np.float64))
+    # NaN or inf in an output is a failed read: refused, never scored as 0 or NaN
+    out = np.atleast_2d(check_real_array("outputs", outputs, ndim=(1, 2), nonempty=True))
+    tgt = np.atleast_2d(check_real_array("targets", targets, ndim=(1, 2), nonempty=True))
     if out.shape != tgt.shape:
         raise ValueError(f"outputs and targets must have the same shape, got {out.shape} and {tgt.shape}")
     if space == "binary":
         if not (np.all((out == 0) | (out == 1)) and np.all((tgt == 0) | (tgt == 1))):
             raise ValueError("binary outputs and targets must contain only 0 and 1")
         return 1.0 - 2.0 * np.count_nonzero(out != tgt, axis=1) / out.shape[1]
+    # scale rows first so that huge or tiny rows neither overflow nor underflow the norms
+    out = out / np.where(np.abs(out).max(axis=1, keepdims=True) > 0, np.abs(out).max(axis=1, keepdims=True), 1.0)
+    tgt = tgt / np.where(np.abs(tgt).max(axis=1, keepdims=True) > 0, np.abs(tgt).max(axis=1, keepdims=True), 1.0)
     num = np.einsum("ij,ij->i", out, tgt)
     den = np.linalg.norm(out, axis=1) * np.linalg.norm(tgt, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -476,6 +479,9 @@ def recall_curves(
     run_recall_protocol : the paper's protocols E1--E4.
     summarize_recall : means and error bars over seeds.
     """
+    no_closer = check_bool("no_closer", no_closer)
+    progress = None if progress is None else check_bool("progress", progress)
+    per_query = check_bool("per_query", per_query)
     import pandas as pd
 
     specs = list(model_factory.values()) if isinstance(model_factory, Mapping) else list(model_factory)
@@ -493,6 +499,8 @@ def recall_curves(
     if len(set(levels)) != len(levels):
         raise ValueError(f"perturbations must not repeat a level, got {levels}")
     radii = [check_int("radii", d, lo=0) for d in radii]
+    if len(set(radii)) != len(radii):
+        raise ValueError(f"radii must not repeat a radius, got {radii}")
     if any(s.uses_radius for s in specs) and not radii:
         raise ValueError("radii must hold at least one radius d for models with a radius")
     seeds = [check_int("seeds", s, lo=0) for s in seeds]
@@ -965,6 +973,7 @@ def run_recall_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | No
         where the radii come from fractions), ``estimator``, ``on_empty``,
         ``max_steps``, ``convergence``, ``master_seed``), so that a saved CSV says how it was made.
     """
+    progress = None if progress is None else check_bool("progress", progress)
     p = _validate_protocol(p)
     seed = check_int("seed", seed, lo=0)
     radii = recall_protocol_radii(p)
@@ -1004,137 +1013,8 @@ def _isna(x: Any) -> bool:
     return bool(pd.isna(x))
 
 
-# --------------------------------------------------------------------------------------
-# Command line: python -m sdmlib recall
-# --------------------------------------------------------------------------------------
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip() != "")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return values
-
-
-def _name_list(text: str) -> tuple[str, ...]:
-    values = tuple(v.strip() for v in text.split(",") if v.strip())
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one name")
-    return values
-
-
-def _queries(text: str) -> int | None:
-    if text == "all":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'all', got {text!r}") from None
-
-
-def _neurons(text: str) -> int | None:
-    if text == "all":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of neurons or 'all', got {text!r}") from None
-    if not math.isfinite(value) or value != int(value):
-        raise argparse.ArgumentTypeError(f"expected a whole number of neurons, got {text!r}")
-    return int(value)
-
-
-def _build_parser() -> _Parser:
-    parser = _Parser(
-        prog="python -m sdmlib recall",
-        description=(
-            "Recall curves of the associative memories (protocols E1-E4 of Bricken & Pehlevan 2021). "
-            "Runs a protocol at the paper's scale (--scale full, the default) or the book's "
-            "(--scale reduced) and writes one CSV row per (model, d, h, seed)."
-        ),
-        epilog=(
-            "Examples: python -m sdmlib recall --protocol E1 --out e1.csv ; "
-            "python -m sdmlib recall --protocol E3 --on-empty original --radii 15,19 --out e3.csv"
-        ),
-    )
-    parser.add_argument("--protocol", required=True, choices=sorted(RECALL_PROTOCOLS), help="which protocol to run")
-    parser.add_argument("--scale", default="full", choices=("full", "reduced"), help="paper scale (default) or book scale")
-    parser.add_argument("--seed", type=int, default=0, help="master seed; data sets use seed, seed+1, ... (default 0)")
-    parser.add_argument("--out", default=None, help="CSV file to write (default recall_<protocol>_<scale>_seed<seed>.csv)")
-    parser.add_argument("--models", type=_name_list, default=None, help="comma-separated model labels (default: the protocol's)")
-    parser.add_argument("--radii", type=_int_list, default=None, help="comma-separated Hamming radii d (default: the protocol's)")
-    parser.add_argument("--levels", type=_int_list, default=None, help="comma-separated perturbation sizes h (default: the protocol's)")
-    parser.add_argument("--datasets", type=int, default=None, help="number of data sets (replicate seeds)")
-    parser.add_argument("--repeats", type=int, default=None, help="perturbation repeats per data set")
-    parser.add_argument("--queries", type=_queries, default=False, help="queried patterns per repeat, or 'all'")
-    parser.add_argument("--neurons", type=_neurons, default=False, help="r of the finite-neuron models, or 'all' (r = 2**n)")
-    parser.add_argument("--max-steps", type=int, default=None, help="cap on update steps (default 100)")
-    parser.add_argument("--convergence", choices=("per-query", "original"), default=None, help="per-query convergence (default) or the original's batch-global test")
-    parser.add_argument("--estimator", choices=("as-published", "ols"), default=None, help="beta estimator of the attention models")
-    parser.add_argument("--on-empty", choices=("keep", "original"), default=None, help="reads with nothing in range: keep the query (default) or do what the original did (binary: all-zero)")
-    parser.add_argument("--summary", action="store_true", help="print the table pooled over seeds")
-    parser.add_argument("--dry-run", action="store_true", help="print the configuration and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
-
-
 def cli_main(command: str, argv: Sequence[str]) -> int:
-    """Entry point of ``python -m sdmlib recall``; returns the exit status (2 for bad values)."""
-    parser = _build_parser()
-    try:
-        args = parser.parse_args(list(argv))
-        changes: dict[str, Any] = {}
-        for field_name, value in (
-            ("models", args.models),
-            ("radii", args.radii),
-            ("levels", args.levels),
-            ("n_datasets", args.datasets),
-            ("n_repeats", args.repeats),
-            ("max_steps", args.max_steps),
-            ("convergence", args.convergence),
-            ("estimator", args.estimator),
-            ("on_empty", args.on_empty),
-        ):
-            if value is not None:
-                changes[field_name] = value
-        if args.queries is not False:
-            changes["n_queries"] = args.queries
-        if args.neurons is not False:
-            changes["r"] = args.neurons
-        if args.radii is not None:
-            changes["fractions"] = ()
-        p = recall_protocol(args.protocol, args.scale, **changes)
-        seed = check_int("seed", args.seed, lo=0)
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    except (_UsageError, ValueError, TypeError) as exc:
-        print(f"sdmlib {command}: error: {exc}", file=sys.stderr)
-        return 2
-    out = args.out or f"recall_{p.name}_{p.scale}_seed{seed}.csv"
-    if args.dry_run:
-        print(p)
-        print(f"radii: {recall_protocol_radii(p)}; scored queries per point: {p.queries_per_point}; output: {out}")
-        return 0
-    table = run_recall_protocol(p, seed, progress=False if args.no_progress else None)
-    table.to_csv(out, index=False)
-    print(f"wrote {len(table)} rows to {out}")
-    if args.summary:
-        import pandas as pd
+    """Compatibility entry point: ``python -m sdmlib recall`` lives in :mod:`sdmlib.cli`."""
+    from sdmlib.cli import main
 
-        with pd.option_context("display.width", 160, "display.max_rows", 500):
-            print(summarize_recall(table)[["model", "d", "h", "n_seeds", "mean", "std", "sem", "steps", "n_empty"]].to_string(index=False))
-    return 0
+    return main([command, *argv])

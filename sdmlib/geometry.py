@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import integrate, special
 
-from sdmlib._validate import check_int, check_int_array, check_real, check_real_array
+from sdmlib._validate import check_bool, check_int, check_int_array, check_real, check_real_array
 
 __all__ = [
     "hamming_ball_size",
@@ -152,8 +152,30 @@ def _lncomb(N: np.ndarray, k: np.ndarray) -> np.ndarray:
     ok = (k >= 0) & (k <= N) & (N >= 0)
     if np.any(ok):
         Nk, kk = N[ok], k[ok]
-        out[ok] = _lnfact(Nk) - _lnfact(kk) - _lnfact(Nk - kk)
+        kk = np.minimum(kk, Nk - kk)  # C(N, k) = C(N, N - k): keep k the small side
+        Mk = Nk - kk
+        # ln N! - ln M! as a difference of two huge numbers loses ~N ln N * eps; for
+        # M >= 64 use the Stirling difference -(M + 1/2) log1p(-k/N) + k ln N - k + s(N) - s(M)
+        big = Mk >= _SMALL
+        diff = np.empty(Nk.shape, dtype=_LD)
+        if np.any(~big):
+            diff[~big] = _lnfact(Nk[~big]) - _lnfact(Mk[~big])
+        if np.any(big):
+            Nb, Mb = Nk[big].astype(_LD), Mk[big].astype(_LD)
+            kb = Nb - Mb
+            diff[big] = (-(Mb + _LD(0.5)) * np.log1p(-kb / Nb) + kb * np.log(Nb) - kb
+                         + _stirling_series(Nb) - _stirling_series(Mb))
+        out[ok] = diff - _lnfact(kk)
     return out
+
+
+def _stirling_series(z: np.ndarray) -> np.ndarray:
+    """The correction series of Stirling's ln z! (z >= 64, long double)."""
+    inv = 1 / z
+    inv2 = inv * inv
+    return inv * (
+        _LD(1) / 12 - inv2 * (_LD(1) / 360 - inv2 * (_LD(1) / 1260 - inv2 * (_LD(1) / 1680 - inv2 / 1188)))
+    )
 
 
 def _logsumexp_ld(x: np.ndarray) -> Any:
@@ -166,8 +188,17 @@ def _logsumexp_ld(x: np.ndarray) -> Any:
     return m + np.log(np.sum(np.exp(x - m)))
 
 
+def _check_terms(d: int) -> None:
+    if d > _MAX_TERMS:
+        raise ValueError(
+            f"d must be <= {_MAX_TERMS} (a log-space sum of d terms, {16 * _MAX_TERMS >> 20} MiB at the limit)"
+            f" ; got d = {d}"
+        )
+
+
 def _log_ball_sizes_ld(n: int, dmax: int) -> np.ndarray:
     """ln |O_n(d)| for d = 0..dmax in long double (prefix log-sum-exp)."""
+    _check_terms(dmax)
     terms = _lncomb(n, np.arange(dmax + 1))
     return np.logaddexp.accumulate(terms)
 
@@ -195,7 +226,7 @@ def hamming_ball_size(n: int, d: int | Sequence[int]) -> int | list[int]:
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``n >= 1`` with ``n * d <= 3e9`` (exact integers cost ~ n*d bit operations; the ``log_`` functions take any ``n``).
     d : int or sequence of int
         Radius (or radii), ``0 <= d <= n``.
 
@@ -224,8 +255,10 @@ def hamming_ball_size(n: int, d: int | Sequence[int]) -> int | list[int]:
     n = _check_n(n)
     if np.ndim(d) == 0:
         d = _check_d(n, d)
+        _check_exact_cost(n, d)
         return _ball_sizes_exact(n, d)[d]
     ds = check_int_array("d", d, lo=0, hi=n)
+    _check_exact_cost(n, int(ds.max()) if ds.size else 0)
     sizes = _ball_sizes_exact(n, int(ds.max()) if ds.size else 0)
     return [sizes[int(k)] for k in ds.ravel()]
 
@@ -239,7 +272,7 @@ def log_hamming_ball_size(n: int, d: ArrayLike) -> float | np.ndarray:
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``n >= 1`` (any size: the cost follows ``d``, with at most 2*10**7 terms)
     d : int or array_like of int
         Radius (or radii), ``0 <= d <= n``.
 
@@ -275,7 +308,7 @@ def space_fraction(n: int, d: ArrayLike, log: bool = False) -> float | np.ndarra
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``n >= 1`` (any size: the cost follows ``d``, with at most 2*10**7 terms)
     d : int or array_like of int
         Radius (or radii), ``0 <= d <= n``.
     log : bool, default False
@@ -300,6 +333,7 @@ def space_fraction(n: int, d: ArrayLike, log: bool = False) -> float | np.ndarra
     >>> float(space_fraction(7, 3))   # odd n, d = (n-1)/2: exactly half
     0.5
     """
+    log = check_bool("log", log)
     n = _check_n(n)
     lg = log_hamming_ball_size(n, d)
     lf = np.asarray(lg, dtype=np.float64) - n * math.log(2.0)
@@ -309,6 +343,35 @@ def space_fraction(n: int, d: ArrayLike, log: bool = False) -> float | np.ndarra
     return lf if log else np.exp(lf)
 
 
+#: Largest n * d of the exact-integer counts (hamming_ball_size, hamming_ball_intersection,
+#: kanerva_lune_intersection): their cost is ~ n * d bit operations (seconds at the limit);
+#: the log_ functions take any n.
+_MAX_EXACT_COST = 3 * 10**9
+
+
+def _check_exact_cost(n: int, d: int, k: int = 1) -> None:
+    if n * min(d, n) * k > _MAX_EXACT_COST:
+        per = "" if k == 1 else f" * (number of distinct dv <= 2d = {k})"
+        raise ValueError(
+            f"n * d{per} must be <= {_MAX_EXACT_COST:.0e} for exact integer counts (cost ~ n*d bit operations"
+            f" per sum), got n = {n}, d = {d}; use the log_ functions (log_hamming_ball_size,"
+            " log_hamming_ball_intersection)"
+        )
+#: Most terms a log-space sum may tabulate (long double, 16 bytes each): its cost follows d, not n.
+_MAX_TERMS = 2 * 10**7
+
+#: Largest n for `hamming_radius_for_fraction` (its log table costs ~ n), and for its exact tie-break.
+_MAX_N_QUANTILE = 2 * 10**6
+_MAX_N_EXACT_QUANTILE = 10**4
+
+
+def _z_upper(p: float) -> float:
+    """A safe upper bound on the standardised binomial quantile of p (normal quantile + margin)."""
+    from scipy.special import ndtri
+
+    return max(0.0, float(ndtri(min(p, 1 - 1e-300)))) * 1.1 + 8.0
+
+
 def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
     r"""Smallest radius whose ball holds at least the fraction ``p`` of the space.
 
@@ -316,13 +379,15 @@ def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
 
     This is the binomial quantile ``scipy.stats.binom.ppf(p, n, 0.5)``. It is
     located in log space and, where ``p`` lies within 1e-9 (relative) of a
-    ball fraction, decided with exact integers. The
-    realised fraction ``space_fraction(n, d(p))`` is therefore *at least* ``p``.
+    ball fraction and ``n <= 10**4``, decided with exact integers. The
+    realised fraction ``space_fraction(n, d(p))`` is therefore *at least* ``p``
+    (for ``n > 10**4``, up to the ~1e-15 relative error of the log table).
 
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``1 <= n <= 2*10**6`` (the log table costs time and memory ~ n
+        up to the quantile; exact integer tie-breaks up to ``n = 10**4``).
     p : float or array_like of float
         Target fraction(s), ``0 < p <= 1``.
 
@@ -340,7 +405,7 @@ def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
     >>> bool(space_fraction(1000, d) >= 1e-3 > space_fraction(1000, d - 1))
     True
     """
-    n = _check_n(n)
+    n = check_int("n", n, lo=1, hi=_MAX_N_QUANTILE)
     scalar = np.ndim(p) == 0
     if scalar:
         ps = np.array([check_real("p", p, lo=0.0, hi=1.0, lo_open=True)])
@@ -350,13 +415,30 @@ def hamming_radius_for_fraction(n: int, p: ArrayLike) -> int | np.ndarray:
             raise ValueError(f"p must hold real numbers > 0 and <= 1, got minimum {ps.min()}")
     out = np.empty(ps.size, dtype=np.int64)
     # log-space table of ln p(k), k = 0..n, in long double (absolute error ~1e-15)
-    table = _log_ball_sizes_ld(n, n) - n * _LN2
-    table[-1] = 0
-    lps = np.log(ps.astype(_LD))
-    ks = np.searchsorted(table, lps, side="left")
-    for i, (pv, lp, k) in enumerate(zip(ps, lps, ks)):
-        near = abs(table[k] - lp) < 1e-9 or (k > 0 and abs(table[k - 1] - lp) < 1e-9)
-        if near:
+    if ps.size == 0:
+        return out.reshape(np.shape(p))
+    # only the radii up to the largest quantile are needed (p = 1 is always d = n)
+    # p > 1/2 is solved on the upper tail q = 1 - p (exact in float64), by symmetry
+    # p(k) >= p  <=>  p(n - k - 1) <= q, so that tails far below 1e-16 are still resolved
+    upper = ps > 0.5
+    tail = np.where(upper, 1.0 - ps, ps)
+    live = tail[tail > 0]
+    top = min(n, int(n / 2 + 0.5 * math.sqrt(n) * _z_upper(float(live.max()))) + 2) if live.size else 0
+    table = np.minimum(_log_ball_sizes_ld(n, top) - n * _LN2, 0)
+    with np.errstate(divide="ignore"):
+        lts = np.log(tail.astype(_LD))
+    for i, (pv, lt, up) in enumerate(zip(ps, lts, upper)):
+        if pv >= 1.0:
+            out[i] = n
+            continue
+        if up:
+            j = int(np.searchsorted(table, lt, side="right")) - 1  # largest j with p(j) <= q
+            k = n - 1 - j
+            near = (j >= 0 and abs(table[j] - lt) < 1e-9) or (j + 1 <= top and abs(table[min(j + 1, top)] - lt) < 1e-9)
+        else:
+            k = min(int(np.searchsorted(table, lt, side="left")), top)
+            near = abs(table[k] - lt) < 1e-9 or (k > 0 and abs(table[k - 1] - lt) < 1e-9)
+        if near and n <= _MAX_N_EXACT_QUANTILE:
             # too close to call in floating point: decide with exact integers
             fr = Fraction(float(pv))
             target = -(-(fr.numerator << n) // fr.denominator)  # ceil(p * 2**n)
@@ -418,7 +500,8 @@ def hamming_ball_intersection(n: int, d: int, dv: int | Sequence[int]) -> int | 
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``n >= 1`` with ``n * d * k <= 3e9`` (``k`` the number of distinct ``dv <= 2d``:
+        one exact double sum of ~ n*d bit operations each; the ``log_`` functions take any ``n``).
     d : int
         Radius of both circles, ``0 <= d <= n``.
     dv : int or sequence of int
@@ -467,6 +550,8 @@ def hamming_ball_intersection(n: int, d: int, dv: int | Sequence[int]) -> int | 
     n = _check_n(n)
     d = _check_d(n, d)
     dvs, scalar = _check_dv(n, dv)
+    # one double sum per distinct dv inside the support, each ~ n*d bit operations
+    _check_exact_cost(n, d, max(1, int(np.unique(dvs[dvs <= 2 * d]).size)))
     cache: dict[int, int] = {}
     out = []
     for v in dvs.tolist():
@@ -520,7 +605,7 @@ def kanerva_lune_intersection(n: int, d: int, dv: int | Sequence[int]) -> int | 
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``n >= 1`` with ``n * d <= 3e9`` (exact integers cost ~ n*d bit operations; the ``log_`` functions take any ``n``).
     d : int
         Radius, ``0 <= d <= n``.
     dv : int or sequence of int
@@ -543,6 +628,7 @@ def kanerva_lune_intersection(n: int, d: int, dv: int | Sequence[int]) -> int | 
     """
     n = _check_n(n)
     d = _check_d(n, d)
+    _check_exact_cost(n, d)
     dvs, scalar = _check_dv(n, dv)
     kmax = (int(dvs.max()) - 1) // 2 if dvs.size else -1
     terms = _lune_terms_exact(n, d, max(kmax, 0))
@@ -554,8 +640,8 @@ def kanerva_lune_intersection(n: int, d: int, dv: int | Sequence[int]) -> int | 
     return out[0] if scalar else out
 
 
-def _log_intersection_curve_ld(n: int, d: int) -> np.ndarray:
-    """ln c_{n,d}(dv) for dv = 0..n in long double.
+def _log_intersection_at_ld(n: int, d: int, dv: np.ndarray) -> np.ndarray:
+    """ln c_{n,d}(dv) at the given distances, in long double; cost O(min(d, n - d)), not O(n).
 
     Route: the lune decrements telescope into a *suffix sum of positive terms*,
     c(dv) = sum_{k = ceil(dv/2)}^{d} C(2k, k) C(n-2k-1, d-k) when 2d < n, so no
@@ -563,20 +649,28 @@ def _log_intersection_curve_ld(n: int, d: int) -> np.ndarray:
     c_{n,d}(dv) = sum_{i=d'+1}^{n-d'-1} C(n, i) + c_{n,d'}(dv), d' = n-d-1,
     reduces to the first case (both terms positive).
     """
+    dv = np.asarray(dv, dtype=np.int64)
+    if d == n:
+        return np.full(dv.shape, n * _LN2, dtype=_LD)
     if 2 * d < n:
+        _check_terms(d)
         k = np.arange(d + 1)
         lam = _lncomb(2 * k, k) + _lncomb(n - 2 * k - 1, d - k)
         suffix = np.logaddexp.accumulate(lam[::-1])[::-1]  # suffix[k] = ln sum_{j>=k} lam_j
-        out = np.full(n + 1, _NEG_INF, dtype=_LD)
-        dv = np.arange(min(2 * d, n) + 1)
-        out[dv] = suffix[(dv + 1) // 2]
+        out = np.full(dv.shape, _NEG_INF, dtype=_LD)
+        inside = dv <= 2 * d
+        out[inside] = suffix[(dv[inside] + 1) // 2]
         return out
     dp = n - d - 1
-    i = np.arange(dp + 1, n - dp)
-    central = _logsumexp_ld(_lncomb(n, i))  # 2**n - 2 |O_n(d')| > 0
+    width = n - 2 * dp - 1  # number of central binomials C(n, i), i = d'+1 .. n-d'-1
+    if width <= 4 * (dp + 1):
+        central = _logsumexp_ld(_lncomb(n, np.arange(dp + 1, n - dp)))  # 2**n - 2 |O_n(d')| > 0
+    else:  # d' far below n/2: 2 |O_n(d')| / 2**n is small, so log1p(-.) loses nothing
+        lb = _log_ball_sizes_ld(n, dp)[-1] if dp >= 0 else _NEG_INF
+        central = n * _LN2 + np.log1p(-np.exp(_LN2 + lb - n * _LN2))
     if dp < 0:
-        return np.full(n + 1, central, dtype=_LD)
-    return np.logaddexp(central, _log_intersection_curve_ld(n, dp))
+        return np.full(dv.shape, central, dtype=_LD)
+    return np.logaddexp(central, _log_intersection_at_ld(n, dp, dv))
 
 
 def log_hamming_ball_intersection(n: int, d: int, dv: ArrayLike) -> float | np.ndarray:
@@ -599,7 +693,7 @@ def log_hamming_ball_intersection(n: int, d: int, dv: ArrayLike) -> float | np.n
     Parameters
     ----------
     n : int
-        Dimension, ``n >= 1`` (tested up to 100 000).
+        Dimension, ``n >= 1`` (any size: the cost follows ``d``, with at most 2*10**7 terms)
     d : int
         Radius, ``0 <= d <= n``.
     dv : int or array_like of int
@@ -622,7 +716,7 @@ def log_hamming_ball_intersection(n: int, d: int, dv: ArrayLike) -> float | np.n
     ``d`` and ``dv`` at n = 64, 100, 784, 1000, and a grid of ``d`` at 10 000).
     Beyond that the float64 spacing of the result itself (about
     :math:`1.5\times10^{-11}` near :math:`\ln 2^{100000}`) is the limit.
-    One call costs :math:`O(n)`; the whole curve for ``n = 10000`` takes a few
+    One call costs :math:`O(\min(d, n-d))` plus the number of ``dv``; the whole curve for ``n = 10000`` takes a few
     milliseconds (``benchmarks/bench_geometry.py``).
 
     Examples
@@ -639,10 +733,7 @@ def log_hamming_ball_intersection(n: int, d: int, dv: ArrayLike) -> float | np.n
     n = _check_n(n)
     d = _check_d(n, d)
     dvs, scalar = _check_dv(n, dv)
-    curve = _log_intersection_curve_ld(n, d)
-    if d == n:
-        curve = np.full(n + 1, n * _LN2, dtype=_LD)
-    out = curve[dvs].astype(np.float64)
+    out = _log_intersection_at_ld(n, d, dvs).astype(np.float64)
     return float(out[0]) if scalar else out
 
 
@@ -695,6 +786,7 @@ def expected_neurons_in_intersection(
     >>> bool(abs(sum(wk * Ik for wk, Ik in zip(w, I)) / (10_000 * space_fraction(100, 35) ** 2) - 1) < 1e-12)
     True
     """
+    log = check_bool("log", log)
     n = _check_n(n)
     d = _check_d(n, d)
     lr = _log_r(r, n)
@@ -979,6 +1071,7 @@ def cap_fraction(n: int, d: float, log: bool = False) -> float:
     >>> bool(abs(cap_fraction(2, 1 - math.cos(0.3)) - 0.3 / math.pi) < 1e-15)
     True
     """
+    log = check_bool("log", log)
     n, d = _check_cap_nd(n, d)
     lf = _log_cap_fraction(n, d)
     return lf if log else math.exp(lf)
@@ -1064,6 +1157,7 @@ def cap_intersection(
     >>> cap_intersection(64, 11, -0.5, log=True)   # no overlap
     -inf
     """
+    log = check_bool("log", log)
     n, d = _check_cap_nd(n, d)
     lr = _log_r(r, n)
     scalar = np.ndim(cos_v) == 0

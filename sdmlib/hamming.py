@@ -53,6 +53,9 @@ __all__ = [
 #: Bits per packed word.
 WORD_BITS = 64
 
+#: Largest dimension for which `cosine_to_hamming` rounds to exact integers.
+_MAX_N_ROUNDED = 10**12
+
 
 def hamming_to_cosine(h: ArrayLike, n: int) -> np.ndarray | float:
     r"""Cosine similarity of two bipolar vectors at Hamming distance ``h``.
@@ -106,12 +109,16 @@ def cosine_to_hamming(
     x : float or array_like
         Cosine similarity, each in ``[-1, 1]``.
     n : int
-        Dimension, ``n >= 1``.
+        Dimension, ``1 <= n <= 10**12`` when rounding to integers (beyond it
+        the float64 cosines of neighbouring distances are no longer resolved
+        reliably); any ``n >= 1`` with ``rounding="none"``.
     rounding : {"nearest", "floor", "ceil", "none"}
         ``n(1-x)/2`` is an integer only when ``x`` is one of the ``n+1`` cosines
         of bipolar vectors. ``"nearest"`` (default) rounds half to even (numpy's
-        ``rint``) after snapping values within 1e-9 of an integer, so that
-        round trips through floating point are exact; ``"floor"`` rounds down
+        ``rint``) after snapping values within ``max(1e-9, 8 n eps)`` of an
+        integer (``eps`` the float64 machine epsilon: the rounding error of
+        ``n(1-x)/2`` grows with ``n``), so that round trips through floating
+        point are exact; ``"floor"`` rounds down
         (towards *more* similar: the largest integer distance whose cosine is
         at least ``x``), ``"ceil"`` rounds up (the smallest distance whose
         cosine is at most ``x``); ``"none"`` returns the real-valued distance.
@@ -130,13 +137,14 @@ def cosine_to_hamming(
     >>> cosine_to_hamming(0.1, 64), cosine_to_hamming(0.1, 64, "floor"), cosine_to_hamming(0.1, 64, "ceil")
     (29, 28, 29)
     """
-    n = check_int("n", n, lo=1)
     check_choice("rounding", rounding, ("nearest", "floor", "ceil", "none"))
+    n = check_int("n", n, lo=1, hi=None if rounding == "none" else _MAX_N_ROUNDED)
     xarr = check_real_array("x", x, lo=-1.0, hi=1.0)
-    h = n * (1.0 - xarr) / 2.0
+    h = float(n) * (1.0 - xarr) / 2.0
     if rounding != "none":
         near = np.rint(h)
-        snapped = np.where(np.abs(h - near) < 1e-9, near, h)
+        tol = max(1e-9, 8.0 * n * np.finfo(np.float64).eps)
+        snapped = np.where(np.abs(h - near) < tol, near, h)
         func = {"nearest": np.rint, "floor": np.floor, "ceil": np.ceil}[rounding]
         h = func(snapped).astype(np.int64)
         return int(h) if h.ndim == 0 else h

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from sdmlib._validate import check_binary_array, check_choice, check_int, check_int_array, check_real
+from sdmlib._validate import check_binary_array, check_bool, check_choice, check_int, check_int_array, check_real, make_rng
 from sdmlib.capacity import ReadSimulation, _flip
 from sdmlib.capacity import _log_r as _log_r_any
 
@@ -75,6 +75,9 @@ def _log_r(n: int, r: Any) -> float:
         )
     return _log_r_any(n, r)
 
+#: Largest r * n of a simulated memory (its int64 counters, 800 MB).
+_MAX_CELLS = 10**8
+
 #: The two designs implemented here.
 JAECKEL_DESIGNS = ("selected", "hyperplane")
 
@@ -96,6 +99,7 @@ def _check_nk(n: Any, K: Any) -> tuple[int, int]:
 
 
 def _out(values: np.ndarray, scalar: bool, log: bool) -> Any:
+    log = check_bool("log", log)
     if not log:
         with np.errstate(over="ignore"):
             values = np.exp(values)
@@ -155,6 +159,7 @@ def jaeckel_intersection(n: int, K: int, dv: Any, r: Any = 1, log: bool = False)
     >>> bool(abs(avg / (r * 2.0**(-2 * K)) - 1) < 1e-12), bool(abs(I[0] - r / 16) < 1e-12)
     (True, True)
     """
+    log = check_bool("log", log)
     n, K = _check_nk(n, K)
     scalar = np.ndim(dv) == 0
     dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n))
@@ -175,6 +180,7 @@ def hyperplane_intersection(n: int, K: int, ones_in_common: Any, r: Any = 1, log
     >>> round(hyperplane_intersection(10, 2, 5, r=45), 12)
     10.0
     """
+    log = check_bool("log", log)
     n, K = _check_nk(n, K)
     scalar = np.ndim(ones_in_common) == 0
     a = np.atleast_1d(check_int_array("ones_in_common", ones_in_common, lo=0, hi=n))
@@ -225,6 +231,7 @@ def jaeckel_read_variance(
     >>> bool(abs(v - r * 2.0**-K * (1 - 2.0**-K)) < 1e-9)
     True
     """
+    log = check_bool("log", log)
     n, K = _check_nk(n, K)
     m = check_real("m", m, lo=1.0)
     log_r = _log_r(n, r)
@@ -292,8 +299,11 @@ class JaeckelSDM:
     Parameters
     ----------
     n, r, K : int
+        ``n >= 1``, ``0 <= K <= n``, ``1 <= r`` with ``r * n <= 10**8`` (the
+        counters are an ``(r, n)`` int64 array, 800 MB at the limit).
     design : {"selected", "hyperplane"}
     rng : Generator or seed
+        An integer ``>= 0``, a ``numpy.random.Generator`` or None.
 
     Examples
     --------
@@ -317,9 +327,9 @@ class JaeckelSDM:
         rng: np.random.Generator | int | None = None,
     ) -> None:
         self.n, self.K = _check_nk(n, K)
-        self.r = check_int("r", r, lo=1)
+        self.r = check_int("r", r, lo=1, hi=max(1, _MAX_CELLS // self.n))
         self.design = check_choice("design", design, JAECKEL_DESIGNS)
-        self.rng = np.random.default_rng(rng)
+        self.rng = make_rng("rng", rng)
         self.coords = self._draw_coords()
         if design == "selected":
             self.values = self.rng.integers(0, 2, size=(self.r, self.K), dtype=np.uint8)
@@ -330,7 +340,9 @@ class JaeckelSDM:
     def _draw_coords(self) -> np.ndarray:
         """``K`` distinct coordinates per neuron (redraw rows with repeats)."""
         n, K, r = self.n, self.K, self.r
-        if 2 * K > n:
+        # rejection keeps a row with probability ~exp(-K^2 / 2n): fine while K^2 <= 4n,
+        # hopeless beyond (K = 100 of n = 200: 7e-14), where a random permutation is used
+        if 2 * K > n or K * K > 4 * n:
             return np.argsort(self.rng.random((r, n)), axis=1)[:, :K]
         c = self.rng.integers(0, n, size=(r, K))
         while True:
@@ -397,8 +409,10 @@ def simulate_jaeckel_read_sums(
     n, K = _check_nk(n, K)
     m = check_int("m", m, lo=1)
     epochs = check_int("epochs", epochs, lo=2)
-    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n))
-    rng = np.random.default_rng(rng)
+    dva = np.atleast_1d(check_int_array("dv", dv, lo=0, hi=n, nonempty=True))
+    rng = make_rng("rng", rng)
+    check_choice("design", design, JAECKEL_DESIGNS)
+    check_int("r", r, lo=1, hi=max(1, _MAX_CELLS // n))
     k = dva.size
     tc, bm, bs = np.empty((epochs, k)), np.empty((epochs, k)), np.empty((epochs, k))
     for e in range(epochs):

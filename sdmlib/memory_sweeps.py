@@ -28,7 +28,6 @@ random sample of stored cells against the current code.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import platform
@@ -330,18 +329,31 @@ def read_sweeps(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m sdmlib.memory_sweeps --seeds 10 --out FILE``."""
-    import pandas as pd
+    from types import SimpleNamespace
 
-    parser = argparse.ArgumentParser(prog="python -m sdmlib.memory_sweeps", description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=10, help="replicates: seeds 0 .. SEEDS-1 (default 10)")
-    parser.add_argument("--out", required=True, help="CSV file to write")
-    args = parser.parse_args(argv)
-    seeds = list(range(check_int("--seeds", args.seeds, lo=1)))
-    table = pd.concat([noise_sweep(seeds), load_sweep(seeds)], ignore_index=True)
-    command = "python -m sdmlib.memory_sweeps " + " ".join(sys.argv[1:] if argv is None else argv)
-    write_sweeps(args.out, table, command, seeds)
-    print(f"wrote {len(table)} rows to {args.out}")
-    return 0
+    from sdmlib.cli._base import CommandParser, execute, int_arg, output_file
+
+    def build_parser() -> CommandParser:
+        parser = CommandParser(prog="python -m sdmlib.memory_sweeps", description=__doc__.split("\n")[0])
+        parser.add_argument("--seeds", type=int_arg("--seeds", lo=1, hi=1000), default=10,
+                            help="replicates: seeds 0 .. SEEDS-1")
+        parser.add_argument("--out", type=output_file("--out", (".csv",)), required=True,
+                            help="CSV file to write (checked before the run)")
+        return parser
+
+    def run(args: Any) -> int:
+        import pandas as pd
+
+        seeds = list(range(args.seeds))
+        print(f"memory_sweeps: noise and load sweeps over {len(seeds)} seeds; writing {args.out}", flush=True)
+        table = pd.concat([noise_sweep(seeds), load_sweep(seeds)], ignore_index=True)
+        command = "python -m sdmlib.memory_sweeps " + " ".join(args._argv)
+        write_sweeps(args.out, table, command, seeds)
+        print(f"wrote {len(table)} rows to {args.out}")
+        return 0
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return execute("memory_sweeps", SimpleNamespace(build_parser=build_parser, run=run), argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

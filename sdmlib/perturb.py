@@ -26,14 +26,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sdmlib._validate import check_binary_array, check_choice, check_int, check_real, check_real_array
+from sdmlib._validate import check_binary_array, check_choice, check_int, check_real, check_real_array, make_rng
 from sdmlib.hamming import hamming_distance, pack_bits
 
 __all__ = ["hamming_perturb", "cosine_perturb"]
 
 
 def _rng(seed: Any) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return make_rng("seed", seed)
 
 
 def _flip(x: np.ndarray, h: int, rng: np.random.Generator) -> np.ndarray:
@@ -45,6 +45,22 @@ def _flip(x: np.ndarray, h: int, rng: np.random.Generator) -> np.ndarray:
     rows = np.repeat(np.arange(k), h)
     out[rows, cols.ravel()] ^= 1
     return out
+
+
+def _unit_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows divided by their norms, and the norms, without overflow or underflow.
+
+    Each row is first divided by its largest absolute entry, so the squares summed
+    by the norm lie in [0, n]; zero rows give a zero row and norm 0.
+    """
+    scale = np.max(np.abs(x), axis=-1, keepdims=True)
+    safe = np.where(scale > 0, scale, 1.0)
+    y = x / safe
+    ny = np.linalg.norm(y, axis=-1, keepdims=True)
+    unit = y / np.where(ny > 0, ny, 1.0)
+    with np.errstate(over="ignore"):
+        norms = (scale * ny)[..., 0]
+    return unit, norms
 
 
 def hamming_perturb(
@@ -136,7 +152,9 @@ def cosine_perturb(
     Parameters
     ----------
     x : array_like, shape (n,) or (k, n)
-        Real vectors with non-zero norm, ``n >= 2``.
+        Finite real vectors with non-zero norm, ``n >= 2``; any scale that
+        float64 holds (rows are scaled by their largest entry before the norm,
+        so 1e-300 or 1e300 rows are rotated like unit ones).
     c : float or array_like of shape (k,)
         Target cosine(s) in ``[-1, 1]`` (e.g. ``1 - 2h/n``).
     seed : int or Generator, optional
@@ -183,7 +201,7 @@ def cosine_perturb(
     k, n = x2.shape
     if n < 2:
         raise ValueError(f"x must have at least 2 columns to be rotated, got {n}")
-    norms = np.linalg.norm(x2, axis=1)
+    u, norms = _unit_rows(x2)
     if np.any(norms == 0):
         raise ValueError("x must have non-zero rows (a zero vector has no direction)")
     carr = check_real_array("c", c, lo=-1.0, hi=1.0)
@@ -195,7 +213,6 @@ def cosine_perturb(
     max_tries = check_int("max_tries", max_tries, lo=1)
     margin = check_real("margin", margin, lo=0.0)
     rng = _rng(seed)
-    u = x2 / norms[:, None]
 
     def draw(rows: np.ndarray) -> np.ndarray:
         m = rows.size
@@ -217,15 +234,14 @@ def cosine_perturb(
         P = np.atleast_2d(P)
         if P.shape[1] != n:
             raise ValueError(f"patterns must have {n} columns like x, got {P.shape[1]}")
-        pn = np.linalg.norm(P, axis=1)
+        Phat, pn = _unit_rows(P)
         if np.any(pn == 0):
             raise ValueError("patterns must have non-zero rows")
-        Phat = P / pn[:, None]
         bad = np.arange(k)
         for attempt in range(max_tries):
             if attempt:
                 out[bad] = draw(bad)
-            qhat = out[bad] / np.linalg.norm(out[bad], axis=1, keepdims=True)
+            qhat = _unit_rows(out[bad])[0]
             own = np.einsum("ij,ij->i", qhat, u[bad])
             best = (qhat @ Phat.T).max(axis=1)
             bad = bad[best > own + margin]

@@ -48,7 +48,6 @@ Advances in Neural Information Processing Systems 34 (2021).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
@@ -60,7 +59,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int, check_real, check_real_array
+from sdmlib._validate import check_bool, check_choice, check_int, check_real, check_real_array, make_rng
 
 __all__ = [
     "FORMAT_VERSION",
@@ -357,12 +356,22 @@ def load_projection(path: str | Path) -> Projection:
     return Projection.load(path)
 
 
+#: Largest pixel magnitude `train_projection` accepts (its squared errors must fit float32).
+_MAX_PIXEL = 1e8
+
+
 def _check_images(name: str, images: Any) -> np.ndarray:
     arr = check_real_array(name, images)
     if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 1:
         raise ValueError(f"{name} must be a 2-d array (m >= 2 images, n_base >= 1 pixels), got shape {arr.shape}")
-    if np.any(np.linalg.norm(arr, axis=1) == 0):
+    if np.any(np.max(np.abs(arr), axis=1) == 0):
         raise ValueError(f"{name} must not contain all-zero images (their cosine is undefined)")
+    big = float(np.max(np.abs(arr)))
+    if big > _MAX_PIXEL:
+        raise ValueError(
+            f"{name} must hold values with |x| <= {_MAX_PIXEL:g} (the squared-error loss overflows float32"
+            f" beyond), got a value of magnitude {big:.3g}; rescale the images, e.g. to [0, 1]"
+        )
     return arr
 
 
@@ -436,7 +445,7 @@ def train_projection(
     label : str
         Free text stored in the configuration (e.g. the data set's name).
     progress : bool
-        Print one line per epoch to stderr.
+        Show a tqdm progress bar over the batches on stderr (with the last epoch's loss).
 
     Returns
     -------
@@ -477,6 +486,7 @@ def train_projection(
     >>> bool(np.array_equal(p.W_k, q.W_k))
     True
     """
+    progress = check_bool("progress", progress)
     return train_projections(
         images, [{"d": d, "seed": seed, "beta": beta}], n=n, epochs=epochs, lr=lr, batch_size=batch_size,
         perturbation_range=perturbation_range, device=device, beta_estimator=beta_estimator,
@@ -575,8 +585,9 @@ def train_projections(
     >>> bool(np.array_equal(resumed.W_k, full.W_k)), bool(np.array_equal(resumed.batch_loss, full.batch_loss))
     (True, True)
     """
+    progress = check_bool("progress", progress)
+    X = _check_images("images", images)  # validated before torch is imported
     torch = _torch()
-    X = _check_images("images", images)
     m, n_base = X.shape
     n = check_int("n", n, lo=2)
     epochs = check_int("epochs", epochs, lo=1)
@@ -646,10 +657,18 @@ def train_projections(
         beta_trace[:, :first_epoch] = resume["beta_trace"][:, :first_epoch]
         seconds_before = float(resume.get("seconds", 0.0))
     t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=(epochs - first_epoch) * batches_per_epoch, desc=f"training {S} projection(s)",
+                   unit="batch", file=sys.stderr)
     for epoch in range(first_epoch, epochs):
         orders = [torch.randperm(m, generator=g, device=dev) for g in gens]
         losses = []
         for start in range(0, m, batch_size):
+            if bar is not None:
+                bar.update(1)
             B = min(batch_size, m - start)
             idx = torch.stack([o[start:start + B] for o in orders])  # (S, B)
             clean = K[idx]  # (S, B, n_base)
@@ -678,9 +697,8 @@ def train_projections(
         batch_loss[:, epoch * batches_per_epoch:(epoch + 1) * batches_per_epoch] = L
         epoch_loss[:, epoch] = (L * sizes).sum(axis=1) / m
         beta_trace[:, epoch] = beta_t.detach().to("cpu", torch.float64).numpy()
-        if progress:
-            print(f"[train_projections] epoch {epoch + 1}/{epochs} loss "
-                  + " ".join(f"{v:.4f}" for v in epoch_loss[:, epoch]), file=sys.stderr, flush=True)
+        if bar is not None:
+            bar.set_postfix_str(f"epoch {epoch + 1}/{epochs} loss " + " ".join(f"{v:.4f}" for v in epoch_loss[:, epoch]))
         if on_epoch is not None:
             done = (epoch + 1) * batches_per_epoch
             on_epoch({
@@ -691,6 +709,8 @@ def train_projections(
                 "beta_trace": beta_trace[:, :epoch + 1].copy(),
                 "seconds": seconds_before + time.perf_counter() - t0,
             })
+    if bar is not None:
+        bar.close()
     seconds = seconds_before + time.perf_counter() - t0
 
     W_out = W.detach().to("cpu", torch.float32).numpy()
@@ -764,7 +784,7 @@ def training_subset(n_total: int, m: int, seed: int) -> np.ndarray:
     seed = check_int("seed", seed, lo=0)
     if m == n_total:
         return np.arange(n_total)
-    return np.sort(np.random.default_rng(seed).permutation(n_total)[:m])
+    return np.sort(make_rng("seed", seed).permutation(n_total)[:m])
 
 
 # ---------------------------------------------------------------------------
@@ -1102,6 +1122,8 @@ def projected_recall(
     >>> round(float(t["mean"].iloc[0]), 9), t["baseline"].round(4).tolist()
     (1.0, [1.0, 0.6])
     """
+    skip_too_few = check_bool("skip_too_few", skip_too_few)
+    return_outputs = check_bool("return_outputs", return_outputs)
     import pandas as pd
 
     from sdmlib import perturb as _perturb
@@ -1206,74 +1228,12 @@ def projection_filename(dataset: str, d: int, seed: int, learn_beta: bool) -> st
     >>> projection_filename("fashion-mnist", 11, 2, True)
     'fashion-mnist_learnt_d11_s2.npz'
     """
+    learn_beta = check_bool("learn_beta", learn_beta)
     return f"{dataset}_{'learnt' if learn_beta else 'fixed'}_d{int(d)}_s{int(seed)}.npz"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m sdmlib projection",
-        description="Train key projections W_k (protocols E5/E6) and save each as a portable .npz.",
-        epilog="Example (the book's cached weights): python -m sdmlib projection --dataset mnist "
-               "--m 5000 --d 5 9 11 15 --seeds 0 --out book/data/projections",
-    )
-    p.add_argument("--dataset", choices=DATASETS, default="mnist")
-    p.add_argument("--data-path", default=None, help="MNIST pickle or Fashion-MNIST folder (default: installed packages)")
-    p.add_argument("--m", type=int, default=None, help="stored/training images (default: all 60000)")
-    p.add_argument("--subset-seed", type=int, default=0, help="seed of the subset of m training images")
-    p.add_argument("--d", type=int, nargs="+", default=[5, 9, 11, 15], help="radii in the latent space")
-    p.add_argument("--n", type=int, default=64, help="latent dimension")
-    p.add_argument("--beta", choices=("fitted", "learn"), default="fitted")
-    p.add_argument("--estimator", choices=("as-published", "ols"), default="as-published")
-    p.add_argument("--epochs", type=int, default=None, help="default 10 (fitted) / 20 (learn)")
-    p.add_argument("--lr", type=float, default=None, help="default 0.005 (fitted) / 0.01 (learn)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--h-range", type=float, nargs=2, default=[10.0, 100.0], metavar=("LO", "HI"))
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--out", required=True, help="output folder")
-    return p
-
-
 def cli_main(command: str, argv: Sequence[str]) -> int:
-    """``python -m sdmlib projection ...``: train and save projections."""
-    args = _parser().parse_args(list(argv))
-    try:
-        for name in ("epochs", "m", "batch_size", "threads"):
-            v = getattr(args, name)
-            if v is not None:
-                check_int(f"--{name.replace('_', '-')}", v, lo=1)
-        for d in args.d:
-            check_int("--d", d, lo=2, hi=args.n // 2)
-        for s in args.seeds:
-            check_int("--seeds", s, lo=0)
-    except (TypeError, ValueError) as exc:
-        print(f"python -m sdmlib projection: error: {exc}", file=sys.stderr)
-        return 2
-    torch = _torch()
-    torch.set_num_threads(args.threads)
-    X = load_images(args.dataset, "train", path=args.data_path)
-    n_available = len(X)
-    m = n_available if args.m is None else min(args.m, n_available)
-    X = X[training_subset(n_available, m, args.subset_seed)]
-    learn = args.beta == "learn"
-    out = Path(args.out)
-    configs = [{"d": d, "seed": seed, "beta": "learn" if learn else None} for seed in args.seeds for d in args.d]
-    projs = train_projections(
-        X, configs, n=args.n, epochs=args.epochs if args.epochs is not None else (20 if learn else 10),
-        lr=args.lr, batch_size=args.batch_size, perturbation_range=tuple(args.h_range),
-        device=args.device, beta_estimator=args.estimator, label=args.dataset,
-    )
-    for p in projs:
-        p.config.update({"dataset": args.dataset, "subset_seed": args.subset_seed, "n_available": n_available,
-                         "command": "python -m sdmlib projection " + " ".join(argv)})
-        path = p.save(out / projection_filename(args.dataset, p.d, p.config["seed"], learn))
-        print(f"{path}  d={p.d} seed={p.config['seed']} beta={p.beta:.4f} loss {p.epoch_loss[0]:.4f} -> "
-              f"{p.epoch_loss[-1]:.4f} ({p.config['train_seconds']:.1f} s for {len(projs)} stacked models)")
-    return 0
+    """Compatibility entry point: ``python -m sdmlib projection`` lives in :mod:`sdmlib.cli`."""
+    from sdmlib.cli import main
+
+    return main([command, *argv])

@@ -35,7 +35,6 @@ The interval of :func:`seed_summary` is wider than either of its parts:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import math
 import os
@@ -48,7 +47,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sdmlib._validate import check_int
+from sdmlib._validate import check_bool, check_int
 from sdmlib import projection as P
 
 __all__ = [
@@ -175,6 +174,7 @@ def seed_runs(out: str | Path, *, weights: str | Path = "book/data/projections",
     (``m = 5000``, subset seed 0, the paper's epochs and learning rates, the
     four radii stacked) and saved there. Returns the table it writes to ``out``.
     """
+    progress = check_bool("progress", progress)
     import pandas as pd
 
     weights = Path(weights)
@@ -294,20 +294,34 @@ def z_against_original(summary, original, *, k_original: int = 3, n_original: in
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sdmlib.projection_runs", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="run", required=True)
-    a = sub.add_parser("seeds", help="chapter models for seeds 0-2, evaluated")
-    a.add_argument("--out", required=True)
-    a.add_argument("--weights", default="book/data/projections")
-    a.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    a.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
-    import torch
+    from types import SimpleNamespace
 
-    torch.set_num_threads(check_int("--threads", args.threads, lo=1))
-    command = "python -m sdmlib.projection_runs " + " ".join(sys.argv[1:] if argv is None else argv)
-    seed_runs(args.out, weights=args.weights, seeds=args.seeds, command=command)
-    return 0
+    from sdmlib.cli._base import CommandParser, execute, input_path, int_arg, output_file
+
+    def build_parser() -> CommandParser:
+        ap = CommandParser(prog="python -m sdmlib.projection_runs", description=__doc__.split("\n\n")[0])
+        sub = ap.add_subparsers(dest="run", required=True, parser_class=CommandParser)
+        a = sub.add_parser("seeds", help="chapter models for seeds 0-2, evaluated")
+        a.add_argument("--out", type=output_file("--out", (".csv",)), required=True,
+                       help="CSV file to write (checked before the run)")
+        a.add_argument("--weights", type=input_path("--weights", "dir"), default="book/data/projections",
+                       help="folder of the saved projections")
+        a.add_argument("--seeds", type=int_arg("--seeds", lo=0), nargs="+", default=[0, 1, 2], help="training seeds")
+        a.add_argument("--threads", type=int_arg("--threads", lo=1, hi=1024), default=1, help="torch CPU threads")
+        return ap
+
+    def run(args: Any) -> int:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        command = "python -m sdmlib.projection_runs " + " ".join(args._argv)
+        print(f"projection_runs: evaluating the chapter's projections for seeds {args.seeds}; writing {args.out}",
+              flush=True)
+        seed_runs(args.out, weights=args.weights, seeds=args.seeds, command=command)
+        return 0
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return execute("projection_runs", SimpleNamespace(build_parser=build_parser, run=run), argv)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ def git_commit(root: str | os.PathLike | None = None) -> str:
     ...     git_commit(outside)
     'unknown'
     """
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a str, an os.PathLike or None, got {type(root).__name__} {root!r}")
     root = Path(_ROOT if root is None else root)
 
     def git(*args: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sdmlib._validate import check_int, check_real
+from sdmlib._validate import check_int, check_real, check_real_array
 
 __all__ = ["standard_error", "z_against_original", "compare_with_original", "agreement_threshold", "repeated_reads"]
 
@@ -51,7 +51,9 @@ def standard_error(summary: Any, resolution: float = 0.0) -> np.ndarray:
     Parameters
     ----------
     summary : DataFrame or mapping
-        Columns (or keys) ``sem``, ``std`` and ``n_queries`` (``n_queries >= 1``).
+        Columns (or keys) ``sem``, ``std`` and ``n_queries`` (``n_queries >= 1``; all
+        finite, except that ``sem`` is NaN for a single data set, and that term is then
+        left out).
     resolution : float
         Score change of one missed query, ``>= 0`` (0: no floor; 1 is a generous choice for
         scores in ``[-1, 1]``).
@@ -70,14 +72,18 @@ def standard_error(summary: Any, resolution: float = 0.0) -> np.ndarray:
     True
     """
     resolution = check_real("resolution", resolution, lo=0.0)
-    sem = np.asarray(summary["sem"], dtype=float)
-    std = np.asarray(summary["std"], dtype=float)
-    n = np.asarray(summary["n_queries"], dtype=float)
-    if np.any(n < 1):
-        raise ValueError("n_queries must be >= 1 in every row")
-    if np.any(sem < 0) or np.any(std < 0):
-        raise ValueError("sem and std must be >= 0")
-    return np.maximum(np.maximum(sem, std / np.sqrt(n)), resolution / n)
+    cols = {}
+    for key in ("sem", "std", "n_queries"):
+        try:
+            cols[key] = summary[key]
+        except (KeyError, IndexError, TypeError):
+            raise ValueError(f"summary must have a column {key!r} (a summarize_recall table)") from None
+    # sem is NaN for a single data set (no spread between data sets): that term is then unknown, not used
+    sem = np.asarray(cols["sem"], dtype=float)
+    check_real_array("summary['sem']", np.nan_to_num(sem, nan=0.0, posinf=np.inf, neginf=-np.inf), lo=0.0)  # finite, >= 0 (or NaN)
+    std = check_real_array("summary['std']", cols["std"], lo=0.0)
+    n = check_real_array("summary['n_queries']", cols["n_queries"], lo=1.0)
+    return np.fmax(np.maximum(std / np.sqrt(n), resolution / n), sem)
 
 
 def z_against_original(mean: Any, se: Any, original_mean: Any, original_std: Any, original_n: Any) -> np.ndarray:
@@ -115,11 +121,16 @@ def z_against_original(mean: Any, se: Any, original_mean: Any, original_std: Any
     >>> z_against_original([1.0, 1.0], [0.0, 0.0], [1.0, 0.99], [0.0, 0.0], 15360).tolist()
     [0.0, inf]
     """
-    mean, se, om, os_, on = (np.asarray(v, dtype=float) for v in (mean, se, original_mean, original_std, original_n))
-    if np.any(se < 0) or np.any(os_ < 0):
-        raise ValueError("se and original_std must be >= 0")
-    if np.any(on < 1):
-        raise ValueError("original_n must be >= 1")
+    mean = check_real_array("mean", mean)
+    se = check_real_array("se", se, lo=0.0)
+    om = check_real_array("original_mean", original_mean)
+    os_ = check_real_array("original_std", original_std, lo=0.0)
+    on = check_real_array("original_n", original_n, lo=1.0)
+    try:
+        np.broadcast_shapes(mean.shape, se.shape, om.shape, os_.shape, on.shape)
+    except ValueError:
+        raise ValueError("mean, se, original_mean, original_std and original_n must have broadcastable shapes, got "
+                         f"{[a.shape for a in (mean, se, om, os_, on)]}") from None
     diff = mean - om
     den = np.sqrt(se**2 + os_**2 / on)
     with np.errstate(divide="ignore", invalid="ignore"):
