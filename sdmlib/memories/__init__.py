@@ -31,6 +31,24 @@ Every memory is a small class, constructed with keyword parameters only:
   after each step.
 * A 1-D query gives 1-D outputs and scalar flags.
 
+Back ends
+---------
+Every SDM and attention memory takes ``backend="torch"`` with ``device="cpu"``
+or ``"cuda"`` (and an optional product ``dtype``); `NeuronSDM` also has
+``"numba"`` / ``"numpy"`` / ``"auto"``, the others ``"numpy"`` (the default).
+torch has no popcount, so the torch route computes Hamming distances as the
+exact product :math:`d_H(q, x) = |q| - (2q - 1)\cdot x` (the ±1 form
+:math:`(n - s\cdot t)/2`): every partial sum is an integer of magnitude at most
+``n``, so it is exact in float32 for ``n <= 2**24``, float16 for ``n <= 2048``,
+bfloat16 for ``n <= 256`` (`PRODUCT_MAX_N`, enforced). Neurons and stochastic
+rounding draw from numpy with the memory's ``seed``, so a seed gives the same
+neurons and the same reads on every back end; outputs are numpy arrays. Binary
+reads are equal to the numpy/numba routes', real-valued ones agree to about
+1e-12 in float64 (tested in ``tests/test_memories_torch.py``). torch is imported
+only when a torch memory is built. Speed: the torch route is the GPU route; on
+a CPU the numba popcount scan is one to two orders of magnitude faster for the
+neuron-based SDM (``benchmarks/bench_torch_backend.py``).
+
 The empty read ("zero-collapse") fix
 ------------------------------------
 When no neuron is active (or every pattern weight is zero) the original code
@@ -60,6 +78,7 @@ SDMAttention True
 
 from sdmlib.memories._base import AssociativeMemory, ReadResult, RetrieveResult
 from sdmlib.memories._scan import numba_available, pairwise_hamming, scan_within_radius, stream_floor
+from sdmlib.memories._torch import PRODUCT_MAX_N, scan_within_radius_torch, torch_available
 from sdmlib.memories.attention import SDMAttention, TransformerAttention
 from sdmlib.memories.hopfield import Hopfield
 from sdmlib.memories.neuron import COUNTER_DTYPE, NeuronSDM
@@ -79,6 +98,9 @@ __all__ = [
     "scan_within_radius",
     "pairwise_hamming",
     "numba_available",
+    "scan_within_radius_torch",
+    "torch_available",
+    "PRODUCT_MAX_N",
     "stream_floor",
     "binary_log_weight_table",
     "cap_log_weight_table",

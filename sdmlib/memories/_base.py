@@ -9,7 +9,14 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
-from sdmlib._validate import check_binary_array, check_choice, check_int, check_real, check_real_array
+from sdmlib._validate import (
+    check_binary_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_real,
+    check_real_array,
+)
 
 __all__ = ["ReadResult", "RetrieveResult", "AssociativeMemory", "ON_EMPTY_CHOICES"]
 
@@ -104,11 +111,33 @@ def _as_batch_real(name: str, value: Any, n: int | None) -> tuple[np.ndarray, bo
     return np.ascontiguousarray(arr2), single
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` scaled to unit length without overflow or underflow.
+
+    Each row is first divided by its largest absolute entry (so the squares
+    summed by the norm lie in ``[1, n]``), then by the norm of the result:
+    rows of any finite scale (1e-300 to 1e300) get the same direction. Rows
+    that are all zero stay zero (callers refuse or flag them).
+
+    >>> import numpy as np
+    >>> x = np.array([[3.0, 4.0], [3e300, 4e300], [3e-310, 4e-310], [0.0, 0.0]])
+    >>> unit_rows(x).tolist()
+    [[0.6, 0.8], [0.6, 0.8], [0.6, 0.8], [0.0, 0.0]]
+    """
+    scale = np.max(np.abs(x), axis=1, keepdims=True)
+    y = x / np.where(scale > 0, scale, 1.0)
+    ny = np.linalg.norm(y, axis=1, keepdims=True)
+    return y / np.where(ny > 0, ny, 1.0)
+
+
+def _zero_rows(x: np.ndarray) -> np.ndarray:
+    return ~np.any(x != 0, axis=1)
+
+
 def _unit_rows(name: str, x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1)
-    if np.any(norms == 0):
+    if x.size and np.any(_zero_rows(x)):
         raise ValueError(f"{name} must have non-zero rows (continuous memories normalise them to unit length)")
-    return x / norms[:, None]
+    return unit_rows(x)
 
 
 def iterate_reads(
@@ -199,6 +228,8 @@ class AssociativeMemory:
                 p = a
             else:
                 p = np.atleast_2d(check_binary_array("pointers", pointers, ndim=(1, 2)))
+                if p.shape[1] == 0:
+                    raise ValueError("pointers must have at least 1 column, got 0")
         else:
             a, _ = _as_batch_real("addresses", addresses, self.n)
             a = _unit_rows("addresses", a)
@@ -206,6 +237,8 @@ class AssociativeMemory:
                 p = a
             else:
                 p, _ = _as_batch_real("pointers", pointers, None)
+                if p.shape[1] == 0:
+                    raise ValueError("pointers must have at least 1 column, got 0")
         if p.shape[0] != a.shape[0]:
             raise ValueError(
                 f"addresses and pointers must have the same number of rows, got {a.shape[0]} and {p.shape[0]}"
@@ -264,12 +297,23 @@ class AssociativeMemory:
             Continuous memories only: rescale the queries to unit length after
             every step (the original's recall protocol).
 
+        Notes
+        -----
+        Continuous memories: a read whose output is the zero vector (the
+        pointers cancel, e.g. patterns :math:`e_1` and :math:`-e_1` read at
+        :math:`e_2`) has no direction to renormalise or read again. It counts
+        as an empty read (``empty_reads``) and the ``on_empty`` rule applies:
+        ``"keep"`` leaves the query where it was (a fixed point, as for any
+        empty read under that rule); ``"zero"`` leaves the zero vector and stops
+        that query with ``converged=False``. No output is ever NaN.
+
         Returns
         -------
         RetrieveResult
         """
         max_steps = check_int("max_steps", max_steps, lo=1)
         check_choice("convergence", convergence, ("per-query", "original"))
+        renormalize = check_bool("renormalize", renormalize)
         if self.n_out is not None and self.n_out != self.n:
             raise ValueError(
                 f"retrieve iterates reads, so pointers must have n = {self.n} columns; this memory's have {self.n_out}"
@@ -283,24 +327,39 @@ class AssociativeMemory:
             x = _unit_rows("queries", x)
 
         def step(old: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-            new, empty = self._read_checked(old)
+            if not self.binary and np.any(_zero_rows(old)):
+                # rows that collapsed to zero under on_empty="zero" (kept running by the
+                # batch-global rule) are not read again: they stay zero, an empty read
+                new, empty = old.copy(), np.ones(old.shape[0], dtype=bool)
+                live = ~_zero_rows(old)
+                if np.any(live):
+                    new[live], empty[live] = self._read_checked(old[live])
+            else:
+                new, empty = self._read_checked(old)
+            if not self.binary:
+                cancelled = _zero_rows(new) & ~empty
+                if np.any(cancelled):
+                    empty = empty | cancelled
+                    if self._resolved_on_empty() == "keep":
+                        new[cancelled] = old[cancelled]
             if self.binary:
                 diff = np.count_nonzero(new != old, axis=1)
                 return new, empty, diff <= tol, int(diff.sum())
             batch_changed = int(np.count_nonzero(np.abs(new - old) > tol))
-            nn = np.linalg.norm(new, axis=1)
-            no = np.linalg.norm(old, axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cos = np.einsum("ij,ij->i", new, old) / (nn * no)
-            still = np.where((nn == 0) | (no == 0), np.all(new == old, axis=1), 1.0 - cos < tol)
+            zn, zo = _zero_rows(new), _zero_rows(old)
+            cos = np.einsum("ij,ij->i", unit_rows(new), unit_rows(old))  # scale-safe
+            still = np.where(zn | zo, np.all(new == old, axis=1), 1.0 - cos < tol)
+            still |= zn  # the zero vector has no direction: stop there (see Notes)
             if renormalize:
-                ok = nn > 0
-                new[ok] /= nn[ok, None]
+                ok = ~_zero_rows(new)
+                new[ok] = unit_rows(new[ok])
             return new, empty, still, batch_changed
 
         steps, converged, empty_reads = iterate_reads(
             step, x, max_steps, batch_rule=(convergence == "original")
         )
+        if not self.binary:
+            converged &= ~_zero_rows(x)
         if single:
             return RetrieveResult(x[0], steps[0], converged[0], empty_reads[0])
         return RetrieveResult(x, steps, converged, empty_reads)
@@ -310,7 +369,7 @@ class AssociativeMemory:
         if self.binary:
             return _as_batch_binary("queries", queries, self.n)
         q, single = _as_batch_real("queries", queries, self.n)
-        if np.any(np.linalg.norm(q, axis=1) == 0):
+        if q.size and np.any(_zero_rows(q)):
             raise ValueError("queries must have non-zero rows (continuous memories normalise them)")
         return q, single
 
@@ -323,7 +382,8 @@ class AssociativeMemory:
             out = np.zeros((q.shape[0], self.n), dtype=np.uint8 if self.binary else np.float64)
             empty = np.ones(q.shape[0], dtype=bool)
         else:
-            out, empty = self._read(q)
+            # continuous memories read the unit queries (scale-safe); "keep" returns the query as given
+            out, empty = self._read(q if self.binary else unit_rows(q))
         if np.any(empty):
             rule = self._resolved_on_empty()
             if rule == "keep":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sdmlib._validate import check_seed
 from sdmlib.memories._base import AssociativeMemory
 
 __all__ = ["Hopfield"]
@@ -51,7 +52,7 @@ class Hopfield(AssociativeMemory):
 
     def __init__(self, *, n: int, seed: int | np.random.Generator | None = None) -> None:
         super().__init__(n, "keep")
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self._S = np.zeros((self.n, self.n), dtype=np.float64)
 
     @property

@@ -25,6 +25,7 @@ import numpy as np
 
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import pack_bits
+from sdmlib.memories import _torch as _tb
 from sdmlib.memories._base import AssociativeMemory
 from sdmlib.memories._scan import accumulate_writes, scan_within_radius, sum_active_rows
 
@@ -60,10 +61,19 @@ class NeuronSDM(AssociativeMemory):
         What a read returns when no active neuron holds a write: ``"keep"``
         (default) the query unchanged; ``"zero"`` / ``"original"`` the all-zero
         vector, as the original code did (its 0/0 = NaN thresholded to 0).
-    backend : {"auto", "numba", "numpy"}
-        Scan implementation (see `scan_within_radius`).
+    backend : {"auto", "numba", "numpy", "torch"}
+        Scan implementation (see `scan_within_radius`). ``"torch"``: the scan as
+        exact {0,1} x ±1 matrix products and the counters as ``int32`` tensors on
+        ``device`` (`sdmlib.memories._torch`); the same neurons for the same
+        ``seed`` and bit-identical reads.
     threads : int, optional
-        Opt-in multithreading of the numba scan (default: one thread).
+        Opt-in multithreading of the numba scan (default: one thread); with
+        ``backend="torch"``, torch's intra-op threads during each call.
+    device : str, optional
+        torch only: ``"cpu"`` (default) or ``"cuda"``.
+    dtype : torch dtype or str, optional
+        torch only: dtype of the distance product, exact for ``n`` up to
+        ``PRODUCT_MAX_N[dtype]`` (float32: 2**24, float16: 2048, bfloat16: 256).
 
     Attributes
     ----------
@@ -109,12 +119,14 @@ class NeuronSDM(AssociativeMemory):
         r: int | None,
         seed: int | np.random.Generator | None = None,
         on_empty: Literal["keep", "zero", "original"] = "keep",
-        backend: Literal["auto", "numba", "numpy"] = "auto",
+        backend: Literal["auto", "numba", "numpy", "torch"] = "auto",
         threads: int | None = None,
+        device: str | None = None,
+        dtype=None,
     ) -> None:
         super().__init__(n, on_empty)
         self.d = check_int("d", d, lo=0, hi=self.n)
-        check_choice("backend", backend, ("auto", "numba", "numpy"))
+        check_choice("backend", backend, ("auto", "numba", "numpy", "torch"))
         self.backend = backend
         self.threads = None if threads is None else check_int("threads", threads, lo=1)
         self.seed = seed
@@ -141,6 +153,9 @@ class NeuronSDM(AssociativeMemory):
         self._counters = np.zeros((0, 0), dtype=COUNTER_DTYPE)
         self._writes = np.zeros(0, dtype=np.int64)
         self.touched = 0
+        self.device, self.dtype = _tb.check_backend_options(backend, device, dtype, n=self.n, binary=True)
+        self._torch = None if backend != "torch" else _tb.NeuronTorch(
+            self.addresses, self.n, self.d, self.device, self.dtype, self.threads)
 
     def _params(self) -> dict:
         return {"n": self.n, "d": self.d, "r": None if self.all_addresses else self.r, "seed": self.seed}
@@ -153,6 +168,8 @@ class NeuronSDM(AssociativeMemory):
         return [indices[indptr[b] : indptr[b + 1]] for b in range(q.shape[0])]
 
     def _scan(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._torch is not None:
+            return self._torch.scan(q)
         return scan_within_radius(self.addresses, pack_bits(q), self.d, backend=self.backend, threads=self.threads)
 
     # ------------------------------------------------------------------ protocol
@@ -163,6 +180,9 @@ class NeuronSDM(AssociativeMemory):
                 f"NeuronSDM counters are {COUNTER_DTYPE.name}: at most {_COUNTER_MAX} patterns "
                 f"can be written, this write would bring the total to {self.m + m}"
             )
+        if self._torch is not None:
+            self.touched = self._torch.store(addresses, pointers)
+            return
         n_out = pointers.shape[1]
         if self._counters.shape[1] != n_out:
             self._counters = np.zeros((0, n_out), dtype=COUNTER_DTYPE)
@@ -190,6 +210,8 @@ class NeuronSDM(AssociativeMemory):
         accumulate_writes(self._counters, self._writes, rows, indptr, bipolar, backend=self.backend)
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._torch is not None:
+            return self._torch.read(q)
         indptr, indices = self._scan(q)
         # active neurons that never received a write have zero counters: skip them (-1)
         sums, kept = sum_active_rows(self._counters, self._row[indices], indptr, backend=self.backend)
@@ -203,6 +225,8 @@ class NeuronSDM(AssociativeMemory):
         and tests with small ``r``.
         """
         n_out = self.n_out or self.n
+        if self._torch is not None:
+            return self._torch.counters(n_out, COUNTER_DTYPE)
         C = np.zeros((self.r, n_out), dtype=COUNTER_DTYPE)
         h = np.zeros(self.r, dtype=np.int64)
         used = self._row >= 0

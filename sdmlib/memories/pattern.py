@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int, check_real
+from sdmlib._validate import check_bool, check_choice, check_int, check_real, check_seed
 from sdmlib.hamming import cosine_to_hamming, pack_bits
+from sdmlib.memories import _torch as _tb
 from sdmlib.memories._scan import pairwise_hamming
-from sdmlib.memories._base import AssociativeMemory
+from sdmlib.memories._base import AssociativeMemory, unit_rows
+
+if TYPE_CHECKING:  # pragma: no cover - torch is imported by the torch back end only
+    import torch
 
 __all__ = ["PatternSDM", "ContinuousSDM", "binary_log_weight_table", "cap_log_weight_table"]
 
@@ -34,9 +38,19 @@ _LOG_EXACT = 36.0
 def _check_r(r) -> int | float | None:
     if r is None:
         return None
-    if isinstance(r, float):
+    if isinstance(r, (float, np.floating)):
         return check_real("r", r, lo=0.0, lo_open=True)
     return check_int("r", r, lo=1)
+
+
+def _check_stochastic(stochastic, r) -> bool:
+    """The ``stochastic`` option: default ``True`` with a finite ``r``; a real bool otherwise."""
+    if stochastic is None:
+        return r is not None
+    stochastic = check_bool("stochastic", stochastic)
+    if stochastic and r is None:
+        raise ValueError("stochastic=True needs a finite number of neurons r")
+    return stochastic
 
 
 def _log_r_shift(n: int, r) -> float:
@@ -183,6 +197,16 @@ class PatternSDM(AssociativeMemory):
         Rule when every weight is zero (all patterns farther than ``2d``, or
         all rounded to zero): see `AssociativeMemory.read`. The original
         returned the all-zero vector.
+    backend : {"numpy", "torch"}
+        ``"torch"`` computes the distances as exact {0,1} x ±1 products and the
+        weights and vote as torch tensors on ``device`` (see
+        `sdmlib.memories._torch`); outputs are numpy arrays equal to the numpy
+        route's, with the same stochastic rounding for the same ``seed``.
+    device : str, optional
+        torch only: ``"cpu"`` (default) or ``"cuda"``.
+    dtype : torch dtype or str, optional
+        torch only: dtype of the distance product, exact for ``n`` up to
+        ``PRODUCT_MAX_N[dtype]`` (float32: 2**24, float16: 2048, bfloat16: 256).
 
     Notes
     -----
@@ -214,22 +238,25 @@ class PatternSDM(AssociativeMemory):
         stochastic: bool | None = None,
         seed: int | np.random.Generator | None = None,
         on_empty: Literal["keep", "zero", "original"] = "keep",
+        backend: Literal["numpy", "torch"] = "numpy",
+        device: str | None = None,
+        dtype: "str | torch.dtype | None" = None,
     ) -> None:
         super().__init__(n, on_empty)
         self.d = check_int("d", d, lo=0, hi=self.n)
         self.r = _check_r(r)
-        if stochastic is None:
-            stochastic = self.r is not None
-        if stochastic and self.r is None:
-            raise ValueError("stochastic=True needs a finite number of neurons r")
-        self.stochastic = bool(stochastic)
-        self.seed = seed
+        self.stochastic = _check_stochastic(stochastic, self.r)
+        self.seed = check_seed("seed", seed)
         self.rng = np.random.default_rng(seed)
         self._addr = np.zeros((0, -(-self.n // 64)), dtype=np.uint64)
         self._bip = np.zeros((0, 0))
+        self.backend = check_choice("backend", backend, ("numpy", "torch"))
+        self.device, self.dtype = _tb.check_backend_options(backend, device, dtype, n=self.n, binary=True)
+        self._rows = None if backend == "numpy" else _tb.RowsTorch(self.n, self.device, self.dtype, binary=True)
 
     def _params(self) -> dict:
-        return {"n": self.n, "d": self.d, "r": self.r, "stochastic": self.stochastic, "seed": self.seed}
+        return {"n": self.n, "d": self.d, "r": self.r, "stochastic": self.stochastic, "seed": self.seed,
+                **_backend_params(self)}
 
     @property
     def log_weight_table(self) -> np.ndarray:
@@ -237,6 +264,9 @@ class PatternSDM(AssociativeMemory):
         return binary_log_weight_table(self.n, self.d, self.r)
 
     def _store(self, addresses: np.ndarray, pointers: np.ndarray) -> None:
+        if self._rows is not None:
+            self._rows.append(addresses, pointers)
+            return
         self._addr = np.concatenate([self._addr, pack_bits(addresses)])
         bip = 2.0 * pointers - 1.0
         self._bip = bip if self._bip.size == 0 else np.concatenate([self._bip, bip])
@@ -247,10 +277,14 @@ class PatternSDM(AssociativeMemory):
         return self._log_weights(q)
 
     def _log_weights(self, q: np.ndarray) -> np.ndarray:
+        if self._rows is not None:
+            return _tb.to_numpy(_tb.table_tensor(self.log_weight_table, self.device)[self._rows.hamming(q)])
         D = pairwise_hamming(pack_bits(q), self._addr)
         return self.log_weight_table[D]
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._rows is not None:
+            return self._read_torch(q)
         table = self.log_weight_table
         if self.stochastic and table.max() <= _LOG_EXACT:
             # Every weight is one of n + 1 table values: round by lookup. The same
@@ -266,6 +300,26 @@ class PatternSDM(AssociativeMemory):
             logw = _stochastic_round_log(logw, self.rng)
         w, empty = _normalised(logw)
         return _binary_vote(w, self._bip), empty
+
+    def _read_torch(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # the numpy route step by step on tensors, drawing from the same generator in the same order
+        table = self.log_weight_table
+        D = self._rows.hamming(q)
+        if self.stochastic and table.max() <= _LOG_EXACT:
+            w = _tb.lookup_rounded_weights(D, table, self.rng)
+            return _tb.binary_vote(w, self._rows, TIE_TOL), _tb.to_numpy(~(w > 0).any(dim=1))
+        logw = _tb.table_tensor(table, self.device)[D]
+        if self.stochastic:
+            logw = _tb.stochastic_round_log(logw, self.rng, _LOG_EXACT)
+        w, empty = _tb.normalised(logw)
+        return _tb.binary_vote(w, self._rows, TIE_TOL), _tb.to_numpy(empty)
+
+
+def _backend_params(mem) -> dict:
+    """The back-end entries of a memory's repr (none for the default numpy route)."""
+    if getattr(mem, "backend", "numpy") != "torch":
+        return {}
+    return {"backend": "torch", "device": str(mem.device), "dtype": str(mem.dtype).removeprefix("torch.")}
 
 
 class ContinuousSDM(AssociativeMemory):
@@ -295,6 +349,16 @@ class ContinuousSDM(AssociativeMemory):
     seed : int or Generator, optional
     on_empty : {"keep", "zero", "original"}
         The original left the query unchanged ("keep") for continuous models.
+    backend : {"numpy", "torch"}
+        ``"torch"`` runs the cosines, weights and weighted sum as torch tensors
+        on ``device``; outputs are numpy arrays (within about 1e-12 of the numpy
+        route in float64), same stochastic rounding for the same ``seed``.
+    device : str, optional
+        torch only: ``"cpu"`` (default) or ``"cuda"``.
+    dtype : torch dtype or str, optional
+        torch only: ``float64`` (default) or ``float32`` for the two matrix
+        products (cosines and the weighted sum of pointers); the weight maths
+        stays float64.
 
     Notes
     -----
@@ -328,21 +392,23 @@ class ContinuousSDM(AssociativeMemory):
         stochastic: bool | None = None,
         seed: int | np.random.Generator | None = None,
         on_empty: Literal["keep", "zero", "original"] = "keep",
+        backend: Literal["numpy", "torch"] = "numpy",
+        device: str | None = None,
+        dtype: "str | torch.dtype | None" = None,
     ) -> None:
         super().__init__(n, on_empty)
-        self.d = check_int("d", d, lo=1 if intersection == "cap" else 0, hi=self.n)
         check_choice("intersection", intersection, ("cap", "binary"))
+        self.d = check_int("d", d, lo=1 if intersection == "cap" else 0, hi=self.n)
         self.intersection = intersection
         self.r = _check_r(r)
-        if stochastic is None:
-            stochastic = self.r is not None
-        if stochastic and self.r is None:
-            raise ValueError("stochastic=True needs a finite number of neurons r")
-        self.stochastic = bool(stochastic)
-        self.seed = seed
+        self.stochastic = _check_stochastic(stochastic, self.r)
+        self.seed = check_seed("seed", seed)
         self.rng = np.random.default_rng(seed)
         self._addr = np.zeros((0, self.n))
         self._ptr = np.zeros((0, 0))
+        self.backend = check_choice("backend", backend, ("numpy", "torch"))
+        self.device, self.dtype = _tb.check_backend_options(backend, device, dtype, n=self.n, binary=False)
+        self._rows = None if backend == "numpy" else _tb.RowsTorch(self.n, self.device, self.dtype, binary=False)
 
     def _params(self) -> dict:
         return {
@@ -352,9 +418,13 @@ class ContinuousSDM(AssociativeMemory):
             "intersection": self.intersection,
             "stochastic": self.stochastic,
             "seed": self.seed,
+            **_backend_params(self),
         }
 
     def _store(self, addresses: np.ndarray, pointers: np.ndarray) -> None:
+        if self._rows is not None:
+            self._rows.append(addresses, pointers)
+            return
         self._addr = np.concatenate([self._addr, addresses])
         self._ptr = pointers if self._ptr.size == 0 else np.concatenate([self._ptr, pointers])
 
@@ -364,8 +434,9 @@ class ContinuousSDM(AssociativeMemory):
         return self._log_weights(q)
 
     def _log_weights(self, q: np.ndarray) -> np.ndarray:
-        qhat = q / np.linalg.norm(q, axis=1, keepdims=True)
-        x = np.clip(qhat @ self._addr.T, -1.0, 1.0)
+        if self._rows is not None:
+            return _tb.to_numpy(self._log_weights_torch(q))
+        x = np.clip(unit_rows(q) @ self._addr.T, -1.0, 1.0)
         if self.intersection == "binary":
             dv = cosine_to_hamming(x, self.n, rounding="floor")
             return binary_log_weight_table(self.n, self.d, self.r)[dv]
@@ -374,10 +445,31 @@ class ContinuousSDM(AssociativeMemory):
         return logw + (self.n * math.log(2.0) if self.r is None else math.log(self.r))
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._rows is not None:
+            return self._read_torch(q)
         logw = self._log_weights(q)
         if self.stochastic:
             logw = _stochastic_round_log(logw, self.rng)
         w, empty = _normalised(logw)
         tot = w.sum(axis=1)
         tot[empty] = 1.0
-        return (w @ self._ptr) / tot[:, None], empty
+        # normalise the weights before the sum: a convex combination of pointers cannot overflow
+        return (w / tot[:, None]) @ self._ptr, empty
+
+    # the numpy route step by step on tensors (same generator, same draw order)
+    def _log_weights_torch(self, q: np.ndarray):
+        x = self._rows.cosines(unit_rows(q)).clamp(-1.0, 1.0)
+        if self.intersection == "binary":
+            table = _tb.table_tensor(binary_log_weight_table(self.n, self.d, self.r), self.device)
+            return table[_tb.floor_hamming_equivalent(x, self.n)]
+        logw = _tb.cap_log_interp(x.arccos(), self.n, self.d)
+        return logw + (self.n * math.log(2.0) if self.r is None else math.log(self.r))
+
+    def _read_torch(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logw = self._log_weights_torch(q)
+        if self.stochastic:
+            logw = _tb.stochastic_round_log(logw, self.rng, _LOG_EXACT)
+        w, empty = _tb.normalised(logw)
+        tot = w.sum(dim=1)
+        tot[empty] = 1.0
+        return _tb.to_numpy(self._rows.weighted_sum(w) / tot.unsqueeze(1)), _tb.to_numpy(empty)
