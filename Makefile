@@ -85,7 +85,8 @@ chapter: setup
 	$(VENV)/bin/jupytext --execute --run-path $(dir $(CH)) --to ipynb -o _build/chapters/$(notdir $(basename $(CH))).ipynb $(CH)
 
 bench: setup
-	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+	@# One BLAS thread everywhere; numba may use two (the threads section measures 1 vs 2).
+	for b in benchmarks/bench_*.py; do echo "== $$b"; OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=2 $(PY) $$b; done
 
 # GitHub Pages from the gh-pages branch (-n: .nojekyll, so _static/ is served; -p: push;
 # -f: replace the branch). ghp-import is needed here only, so only this target installs it.
