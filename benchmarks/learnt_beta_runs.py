@@ -32,11 +32,7 @@ uncommitted changes), sha256 of ``sdmlib/learnt_beta.py``, hardware, versions.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,8 +47,6 @@ import pandas as pd  # noqa: E402
 from sdmlib import learnt_beta as LB  # noqa: E402
 
 KEY = ["n", "m", "eps", "g0_rule", "seed", "init", "steps", "batch", "lr", "lr_g"]
-#: sha256 of the module as this process imported it (the code that computes its cells)
-SRC_SHA = hashlib.sha256(Path(LB.__file__).read_bytes()).hexdigest()[:12]
 TRACE_EVERY = 40
 
 
@@ -60,29 +54,11 @@ def provenance(command: str, seeds) -> list[str]:
     """``#`` header lines of both CSV files."""
     import torch
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT,
-                                timeout=20).stdout.strip() or "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "sdmlib"], capture_output=True, text=True,
-                               cwd=ROOT, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "unknown", ""
-    src = SRC_SHA
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return [f"# command: {command}",
-            f"# seeds: {list(seeds)}",
-            f"# commit: {commit}{' (sdmlib had uncommitted changes)' if dirty else ''}; "
-            f"sha256(sdmlib/learnt_beta.py)[:12] = {src}",
-            f"# hardware: {cpu}, {os.cpu_count()} logical cores, torch threads 1 (set inside train_head), no GPU",
-            f"# versions: python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}",
-            f"# written: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"]
+    from sdmlib.provenance import stored_run_header
+
+    return stored_run_header(command, list(seeds), LB.__file__, root=ROOT,
+                             hardware="torch threads 1 (set inside train_head), no GPU",
+                             versions={"torch": torch.__version__})
 
 
 def _write(path: Path, header: list[str], table: pd.DataFrame) -> None:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sdmlib._validate import check_choice, check_int
+from sdmlib.provenance import cpu_model
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -272,18 +273,6 @@ def _commit() -> str:
         return "unknown"
 
 
-def _cpu_name() -> str:
-    """The processor's model name (Linux ``/proc/cpuinfo``), else `platform.processor`."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown processor"
-
-
 def write_sweeps(path: str | os.PathLike, table: pd.DataFrame, command: str, seeds: Sequence[int]) -> None:
     """Write ``table`` as CSV under ``#`` lines giving command, seeds, commit, hardware, versions."""
     import scipy
@@ -299,7 +288,7 @@ def write_sweeps(path: str | os.PathLike, table: pd.DataFrame, command: str, see
         f"command: {command}",
         f"seeds: {' '.join(str(s) for s in seeds)}",
         f"commit: {_commit()}",
-        f"hardware: {_cpu_name()}, {platform.machine()}, {os.cpu_count()} logical CPUs; "
+        f"hardware: {cpu_model()}, {platform.machine()}, {os.cpu_count()} logical CPUs; "
         f"{platform.system()} {platform.release()}",
         f"software: Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"numba {numba_version}",

@@ -35,11 +35,7 @@ The interval of :func:`seed_summary` is wider than either of its parts:
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -118,29 +114,11 @@ def provenance_lines(command: str, seeds: Any) -> list[str]:
     """``#`` header lines: command, seeds, commit (and whether sdmlib had local changes), hardware, versions."""
     import torch
 
-    try:  # the checkout the command runs in
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=20).stdout.strip() or "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "sdmlib"], capture_output=True,
-                               text=True, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "unknown", ""
-    src = hashlib.sha256(Path(P.__file__).read_bytes()).hexdigest()[:12]
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return [f"# command: {command}",
-            f"# seeds: {seeds}",
-            f"# commit: {commit}{' (sdmlib had uncommitted changes)' if dirty else ''}; "
-            f"sha256(sdmlib/projection.py)[:12] = {src}",
-            f"# hardware: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}, no GPU",
-            f"# versions: python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}",
-            f"# written: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"]
+    from sdmlib.provenance import stored_run_header
+
+    return stored_run_header(command, seeds, P.__file__,
+                             hardware=f"torch threads {torch.get_num_threads()}, no GPU",
+                             versions={"torch": torch.__version__})
 
 
 def _write_csv(path: Path, header: list[str], table) -> None:

@@ -10,13 +10,15 @@ the *How to cite* page and the citation file cannot disagree.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import Any, Mapping
 
-__all__ = ["build_provenance", "git_commit", "book_bibtex", "PACKAGES"]
+__all__ = ["build_provenance", "git_commit", "book_bibtex", "cpu_model", "stored_run_header", "PACKAGES"]
 
 #: Distributions whose versions the provenance table lists, in this order.
 PACKAGES = ("numpy", "scipy", "matplotlib", "torch", "transformers", "jupyter-book", "myst-nb")
@@ -71,6 +73,82 @@ def git_commit(root: str | os.PathLike | None = None) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit} (modified)" if dirty else commit
+
+
+def cpu_model() -> str:
+    """The processor's model name, from ``/proc/cpuinfo`` on Linux, else `platform.processor`.
+
+    Examples
+    --------
+    >>> name = cpu_model()
+    >>> isinstance(name, str) and name == name.strip() and len(name) > 0
+    True
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown processor"
+
+
+def stored_run_header(command: str, seeds: Any, source: str | os.PathLike, *, hardware: str = "",
+                      versions: Mapping[str, str] | None = None,
+                      root: str | os.PathLike | None = None) -> list[str]:
+    """The ``#`` header lines of a stored run (a CSV under ``book/data/``).
+
+    Command, seeds, the full commit of the checkout the run was made in (flagged when
+    ``sdmlib/`` had uncommitted changes), the sha256 of the module that computed the cells,
+    the hardware, library versions and the time written. Readers skip the lines
+    (``pandas.read_csv(..., comment="#")``).
+
+    Parameters
+    ----------
+    command : str
+        The command that made the run, as a user would type it.
+    seeds : any
+        The seeds of the run (written with ``str``).
+    source : str or path
+        The module whose code computed the cells; its sha256 (first 12 hex digits) is written.
+    hardware : str, optional
+        Appended to the CPU model and core count (e.g. ``"torch threads 1, no GPU"``).
+    versions : mapping, optional
+        Extra ``name: version`` pairs after python and numpy.
+    root : str or path, optional
+        A directory inside the work tree (default: the clone ``sdmlib`` is imported from).
+
+    Examples
+    --------
+    The source hash is that of the file, so a stored run names the code that made it:
+
+    >>> import hashlib, sdmlib.hamming as h
+    >>> lines = stored_run_header("python x.py", [0, 1], h.__file__)
+    >>> [line.split(":")[0] for line in lines]
+    ['# command', '# seeds', '# commit', '# hardware', '# versions', '# written']
+    >>> hashlib.sha256(open(h.__file__, "rb").read()).hexdigest()[:12] in lines[2]
+    True
+    """
+    import numpy as np
+
+    root = Path(_ROOT if root is None else root)
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=20).stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "sdmlib"],
+                               capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "unknown", ""
+    src = hashlib.sha256(Path(source).read_bytes()).hexdigest()[:12]
+    extra = "".join(f", {name} {version}" for name, version in (versions or {}).items())
+    return [f"# command: {command}",
+            f"# seeds: {seeds}",
+            f"# commit: {commit}{' (sdmlib had uncommitted changes)' if dirty else ''}; "
+            f"sha256({Path(source).name})[:12] = {src}",
+            f"# hardware: {cpu_model()}, {os.cpu_count()} logical cores" + (f", {hardware}" if hardware else ""),
+            f"# versions: python {platform.python_version()}, numpy {np.__version__}{extra}",
+            f"# written: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}"]
 
 
 def _build_date() -> str:
