@@ -16,7 +16,7 @@ off-diagonal entries of an :math:`L\times L` score matrix. With :math:`L` betwee
 :math:`[\beta_{\text{CD}},\beta_{\text{Mem}}]` for :math:`n=64`. This module holds
 
 * the data: :func:`load_qknorm_scales` (the 90 learnt scales, optionally joined with each
-  model's configuration) and :func:`load_qknorm_configs` (the task configurations, with
+  model's configuration) and :func:`sdmlib.qknorm.load_qknorm_configs` (the task configurations, with
   :math:`L`, :math:`g_0`, :math:`d_{\text{head}}`);
 * SDM's reference βs for each model's own head dimension and sequence length,
   :func:`reference_lines` (through ``sdmlib.capacity`` and ``sdmlib.beta``; it does not
@@ -177,17 +177,17 @@ def load_qknorm_scales(path: str | os.PathLike | None = None, *, config: bool = 
         The CSV. Default: ``data/qknorm_learnt_scales.csv`` under the working directory (the
         book's chapters run in ``book/``), else ``book/data/`` of the repository.
     config : bool
-        Join each row with its model's configuration (:func:`load_qknorm_configs`): adds
+        Join each row with its model's configuration (:func:`sdmlib.qknorm.load_qknorm_configs`): adds
         ``config, L, g0, d_head, num_heads, m``, ``shift`` (:math:`g-g_0`), ``layers_data``
         (layers of that stack in the data), ``layers_config`` (in the configuration) and
         ``layers_match``. Default ``False``: the five columns only, as before.
     config_path : path-like, optional
-        The configuration CSV (default as in :func:`load_qknorm_configs`).
+        The configuration CSV (default as in :func:`sdmlib.qknorm.load_qknorm_configs`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`SCALE_COLUMNS` (plus the configuration columns); 90 rows.
+        Columns ``SCALE_COLUMNS`` (plus the configuration columns); 90 rows.
 
     Examples
     --------

@@ -93,7 +93,7 @@ def test_license_file_is_mit_and_matches_the_package():
 
 
 #: Packages whose __init__ re-exports their submodules' public names: documented as one entry.
-DOCUMENTED_AS_PACKAGE = ("sdmlib.memories",)
+DOCUMENTED_AS_PACKAGE = ("sdmlib.memories", "sdmlib.cli", "sdmlib.probe")
 
 
 def _public_modules() -> set[str]:
@@ -111,10 +111,39 @@ def _public_modules() -> set[str]:
     return names
 
 
-def test_api_reference_documents_every_public_module():
-    """A new module without an API entry (or an entry for a module that is gone) fails."""
-    text = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"\.\. automodule:: (sdmlib[\w.]*)", text))
-    modules = _public_modules()
-    assert modules - documented == set(), f"modules missing from book/api.md: {sorted(modules - documented)}"
-    assert documented - modules == set(), f"book/api.md documents missing modules: {sorted(documented - modules)}"
+def _api_pages() -> dict[str, str]:
+    """``{module: page}`` for every ``automodule`` of the API pages (``book/api/*.md``)."""
+    found: dict[str, str] = {}
+    for page in sorted((ROOT / "book" / "api").glob("*.md")):
+        for name in re.findall(r"\.\. automodule:: (sdmlib[\w.]*)", page.read_text(encoding="utf-8")):
+            assert name not in found, f"{name} is documented twice: {found[name]} and {page.name}"
+            found[name] = page.name
+    return found
+
+
+def test_api_reference_has_one_page_per_public_module():
+    """A new module without its page (or a page for a module that is gone) fails."""
+    pages = _api_pages()
+    modules = _public_modules() - {"sdmlib"}  # the package itself is documented on book/api.md
+    assert modules - set(pages) == set(), (
+        f"modules without a page in book/api/: {sorted(modules - set(pages))} "
+        "(add book/api/<module>.md with its automodule and list it under book/api in _toc.yml)")
+    assert set(pages) - modules == set(), f"book/api/ documents missing modules: {sorted(set(pages) - modules)}"
+    several = {page for page in pages.values() if list(pages.values()).count(page) > 1}
+    assert not several, f"API pages documenting more than one module: {sorted(several)}"
+    assert "automodule:: sdmlib\n" in (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+
+
+def test_every_api_page_is_in_the_table_of_contents():
+    """A page left out of _toc.yml is not built (only_build_toc_files), so its module would vanish."""
+    def files(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                yield entry["file"]
+            yield from files(entry.get("sections"))
+            yield from files(entry.get("chapters"))
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    listed = set(files(toc.get("parts"))) | set(files(toc.get("chapters")))
+    pages = {f"book/api/{p.stem}" for p in (ROOT / "book" / "api").glob("*.md")}
+    assert pages - listed == set(), f"API pages missing from _toc.yml: {sorted(pages - listed)}"

@@ -1,21 +1,36 @@
 """Browser check of the built site (runs after the book build: ``make site-check``).
 
-Opens every built chapter that contains mathematics in headless Chromium and checks
-that MathJax typeset it from the site's own copy (no network), that every image a
-page shows exists in ``_build/html`` and is a real picture (decoded: not blank, not
-tiny), that each page shows at least the figures its source declares (numbered, with a
-caption and alt text), that every figure reference resolves, that the reproduction
-table's pasted cells are filled, and that no internal link points to a missing file. When Chromium is absent the browser test is skipped with the install command,
-except under CI (``CI`` set), where a missing browser is a failure: the check must
-never be silently green there.
+Static checks of ``_build/html``: every image a page shows exists and is a real picture
+(decoded: not blank, not tiny); each page shows at least the figures its source declares
+(numbered, with a caption and alt text); every figure reference resolves; the reproduction
+table's pasted cells are filled; no internal link points to a missing file; every executed
+chapter offers its executed notebook (a valid ``.ipynb`` with outputs) and the command that
+re-runs it; the list of figures lists every figure; every page links the general index and the
+list of figures; a reader downloads under :data:`SITE_BUDGET_MB` MB of the whole site
+(:data:`SITE_DISK_BUDGET_MB` MB on disk).
+
+Browser checks: one headless Chromium opens every page of the site over HTTP (a local server,
+nothing from the network) in frames :data:`WIDTHS` px wide (a phone and a desktop) and reports,
+per page and width, whether anything is wider than the screen outside an element that scrolls
+sideways, whether MathJax typeset the page's mathematics without a TeX error, whether every
+image decoded, and whether any resource the page requested (script, style sheet, font, image,
+MathJax component) was missing or came from the network. When Chromium is absent the browser
+tests are skipped with the install command, except under CI (``CI`` set), where a missing
+browser is a failure: the check must never be silently green there.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
 import os
+import re
 import shutil
+import socketserver
 import subprocess
 import tempfile
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,8 +42,17 @@ from chapter_sources import chapters
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+#: The built site; SDMBOOK_SITE checks another build (e.g. one made with --path-output).
+SITE = Path(os.environ.get("SDMBOOK_SITE", ROOT / "_build" / "html")).resolve()
 INSTALL = "sudo apt-get install -y chromium   (or: make system-deps)"
+#: Screen widths of the browser check (CSS px): a phone and a desktop.
+WIDTHS = (390, 1400)
+#: What a reader downloads of the whole site (every file of _build/html, notebook downloads
+#: included, compressed as a web server sends it) stays under this many MB ...
+SITE_BUDGET_MB = 8.0
+#: ... and the files on disk under this many (measured 2026-12-01: about 16 MB on disk and 7.5 MB
+#: compressed for 62 pages, 64 figures, 17 executed notebooks with their outputs and _static).
+SITE_DISK_BUDGET_MB = 20.0
 
 
 class _PageParser(HTMLParser):
@@ -105,6 +129,9 @@ def _pages() -> list[Path]:
             pytest.fail(f"{SITE} does not exist: the book build must run before the site check")
         pytest.skip("no built site: run `make book` first")
     pages = sorted(p for p in SITE.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+    only = os.environ.get("SDMBOOK_SITE_PAGES")  # "book/a.html,book/b.html": a quick re-check of a few pages
+    if only:
+        pages = [p for p in pages if p.relative_to(SITE).as_posix() in only.split(",")]
     assert pages, "the built site has no HTML pages"
     return pages
 
@@ -133,19 +160,6 @@ def _chromium() -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def _dump_dom(browser: str, page: Path) -> str:
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
-            "--dump-dom", page.as_uri(),
-        ]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, f"chromium failed on {page.name}: {out.stderr[-500:]}"
-    return out.stdout
 
 
 def test_every_image_exists():
@@ -274,13 +288,307 @@ def test_mathjax_is_served_by_the_site():
             assert target is not None and target.is_file(), f"{page.name}: MathJax script {s} not in the site"
 
 
-def test_mathjax_typesets_every_page_with_equations():
+def _page_url(page: Path) -> str:
+    return page.relative_to(SITE).as_posix()
+
+
+def _chapter_pages_with_notebooks():
+    """(page, parser, notebook link) of every page that carries the per-chapter line."""
+    for page in _pages():
+        html = page.read_text(encoding="utf-8")
+        match = re.search(r'<p class="sdmbook-chapter-line">(.*?)</p>', html, re.S)
+        if match:
+            yield page, match.group(1)
+
+
+def test_every_executed_chapter_offers_its_notebook_and_rerun_command():
+    """Each chapter's line links a valid executed notebook (with outputs) and names `make chapter`."""
+    executed = [c.name for c in chapters() if "kernelspec:" in c.path.read_text(encoding="utf-8")[:1000]]
+    lines = dict((p.stem, line) for p, line in _chapter_pages_with_notebooks())
+    built = [name for name in executed if (SITE / "book" / f"{name}.html").is_file()]
+    assert built, "no executed chapter was built"
+    problems = []
+    for name in built:
+        line = lines.get(name)
+        if line is None:
+            problems.append(f"{name}: no download / re-run line under the title")
+            continue
+        if f"make chapter CH=book/{name}.md" not in line:
+            problems.append(f"{name}: the line does not name `make chapter CH=book/{name}.md`")
+        hrefs = re.findall(r'href="([^"]+\.ipynb)"', line)
+        if not hrefs:
+            problems.append(f"{name}: no .ipynb download link")
+            continue
+        target = _local_target(SITE / "book" / f"{name}.html", hrefs[0])
+        if target is None or not target.is_file():
+            problems.append(f"{name}: the download {hrefs[0]} does not exist")
+            continue
+        try:
+            nb = json.loads(target.read_text(encoding="utf-8"))
+        except ValueError as err:
+            problems.append(f"{name}: {target.name} is not a notebook ({err})")
+            continue
+        cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        outputs = sum(len(c.get("outputs", [])) for c in cells)
+        if nb.get("nbformat") != 4 or not cells or outputs == 0:
+            problems.append(f"{name}: {target.name} has {len(cells)} code cells and {outputs} outputs")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_links_the_index_and_the_list_of_figures():
+    missing = []
+    for page in _pages():
+        html = page.read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in html or "http-equiv=\"refresh\"" in html.lower():
+            continue  # the root index.html only redirects to the first page
+        # a page's link to itself is "#" (Sphinx), so it counts as its own name
+        links = {Path(urlparse(h).path).name or page.name for h in _parse(page).links}
+        if "genindex.html" not in links or "figures.html" not in links:
+            missing.append(_page_url(page))
+    assert not missing, "pages without a link to the general index and the list of figures:\n" + "\n".join(missing)
+
+
+def test_list_of_figures_lists_every_figure():
+    page = SITE / "book" / "figures.html"
+    assert page.is_file(), "the list of figures (book/figures.md) was not built"
+    links = _parse(page).links
+    problems = []
+    for chapter, chapter_page in _chapter_pages():
+        for fig in chapter.figures:
+            if not any(Path(urlparse(h).path).name == chapter_page.name and urlparse(h).fragment == fig.name
+                       for h in links):
+                problems.append(f"{chapter.name}: {fig.name}")
+    assert not problems, "figures missing from the list of figures:\n" + "\n".join(problems)
+
+
+def _site_weight() -> tuple[int, int, list[tuple[int, int, str]]]:
+    """(bytes on disk, bytes a reader downloads, [(disk, download, path)]) of every file of the site.
+
+    A reader downloads each file compressed (gzip, as GitHub Pages and any static web server
+    send HTML, CSS, JavaScript and JSON); PNGs and fonts barely compress, so they count whole.
+    """
+    import gzip
+
+    rows = []
+    for path in SITE.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            rows.append((len(data), min(len(data), len(gzip.compress(data, 6))), path.relative_to(SITE).as_posix()))
+    return sum(r[0] for r in rows), sum(r[1] for r in rows), rows
+
+
+def test_site_weighs_under_budget():
+    """Everything under _build/html counts: pages, images, MathJax, notebook downloads.
+
+    The budget is what a reader downloads (compressed, :data:`SITE_BUDGET_MB`); the files on
+    disk must stay under :data:`SITE_DISK_BUDGET_MB`, so that uncompressed bloat fails too.
+    """
+    _pages()
+    disk, download, rows = _site_weight()
+    detail = "\n".join(f"  {d / 1e6:6.2f} MB ({z / 1e6:5.2f} MB compressed)  {p}"
+                       for d, z, p in sorted(rows, key=lambda r: r[1], reverse=True)[:8])
+    assert download < SITE_BUDGET_MB * 1e6, (
+        f"a reader downloads {download / 1e6:.2f} MB of the site (budget {SITE_BUDGET_MB} MB); largest files:\n{detail}")
+    assert disk < SITE_DISK_BUDGET_MB * 1e6, (
+        f"the site weighs {disk / 1e6:.2f} MB on disk (budget {SITE_DISK_BUDGET_MB} MB); largest files:\n{detail}")
+
+
+# ------------------------------------------------------------------------- the browser check
+
+_HARNESS = "/__sdmbook_site_check__.html"
+
+#: Runs in the harness page: opens every page in one frame per width, waits for MathJax and the
+#: fonts, and writes one JSON report into <pre id="report">.
+_HARNESS_JS = r"""
+const PAGES = %(pages)s;   // [url, [widths]]
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+function label(el) {
+  let s = el.tagName.toLowerCase();
+  if (el.id) s += '#' + el.id;
+  if (el.classList.length) s += '.' + [...el.classList].slice(0, 3).join('.');
+  const text = (el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 50);
+  return text ? `${s} "${text}"` : s;
+}
+function measure(win, width) {
+  const doc = win.document, vw = doc.documentElement.clientWidth;
+  // reachable: some ancestor that scrolls sideways fits on the screen (nested boxes included)
+  const reachable = el => {
+    for (let a = el.parentElement; a && a !== doc.body; a = a.parentElement) {
+      const o = win.getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll') {
+        const b = a.getBoundingClientRect();
+        if (b.right <= vw + 1 && b.left >= -1) return true;
+      }
+    }
+    return false;
+  };
+  const cut = [], reported = new Set();
+  for (const el of doc.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || (r.right <= vw + 1 && r.left >= -1)) continue;
+    if (r.right <= 0 || r.left >= vw) continue;                 // an off-canvas drawer
+    if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+    if (el.closest('mjx-assistive-mml')) continue;             // MathML for screen readers, clipped on purpose
+    if (reachable(el)) continue;                              // it scrolls inside a box that fits
+    let parent = el.parentElement, dup = false;
+    while (parent) { if (reported.has(parent)) { dup = true; break; } parent = parent.parentElement; }
+    if (dup) continue;
+    reported.add(el);
+    cut.push(`${label(el)}: ${Math.round(r.left)}..${Math.round(r.right)} px`);
+  }
+  const imgs = [...doc.querySelectorAll('.bd-content img')];
+  const resources = win.performance.getEntriesByType('resource');
+  return {
+    width, viewport: vw, page_width: doc.documentElement.scrollWidth, cut: cut.slice(0, 12),
+    math_nodes: doc.querySelectorAll('.math').length,
+    mathjax: doc.querySelectorAll('mjx-container').length,
+    merror: [...doc.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80)),
+    // maths MathJax did not typeset (e.g. unbalanced braces hide the closing delimiter)
+    raw_tex: [...doc.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))
+      .map(e => e.textContent.trim().slice(0, 80)),
+    broken_images: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
+    missing: resources.filter(e => e.responseStatus >= 400).map(e => `${e.name} (${e.responseStatus})`),
+    resources: resources.map(e => e.name),
+  };
+}
+async function check(url, width) {
+  const frame = document.createElement('iframe');
+  frame.style.width = width + 'px'; frame.style.height = '900px';
+  document.body.appendChild(frame);
+  const loaded = new Promise(r => frame.addEventListener('load', r, {once: true}));
+  frame.src = url;
+  await Promise.race([loaded, sleep(600000)]);
+  const win = frame.contentWindow;
+  try {
+    if (win.MathJax && win.MathJax.startup && win.MathJax.startup.promise) {
+      await Promise.race([win.MathJax.startup.promise, sleep(600000)]);
+    }
+    await Promise.race([win.document.fonts.ready, sleep(600000)]);
+    await sleep(300);
+    return measure(win, width);
+  } catch (err) {
+    return {width, error: String(err)};
+  } finally {
+    frame.remove();
+  }
+}
+(async () => {
+  const report = {}, queue = [...PAGES];
+  async function worker() {
+    while (queue.length) {
+      const [url, widths] = queue.shift();
+      report[url] = await Promise.all(widths.map(w => check('/' + url, w)));
+    }
+  }
+  await Promise.all(Array.from({length: %(parallel)d}, worker));
+  const pre = document.createElement('pre');
+  pre.id = 'report'; pre.textContent = JSON.stringify(report);
+  document.body.appendChild(pre);
+})();
+"""
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    harness = b""
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == _HARNESS:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(self.harness)))
+            self.end_headers()
+            self.wfile.write(self.harness)
+            return
+        super().do_GET()
+
+
+@functools.lru_cache(maxsize=1)
+def _browser_report() -> dict:
     browser = _chromium()
-    pages = [p for p in _pages() if _parse(p).math_nodes]
+    pages = [_page_url(p) for p in _pages()]
+    # every page on a phone; the desktop width for every page but the API reference's (generated
+    # by one template: none of them was ever wider than 1400 px, and they are half the run time)
+    plan = [[url, [w for w in WIDTHS if w <= 700 or not url.startswith("book/api/")]] for url in pages]
+    script = _HARNESS_JS % {"pages": json.dumps(plan), "parallel": 3}
+    handler = type("Handler", (_Handler,), {"harness": f"<!doctype html><body><script>{script}</script>".encode()})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(SITE)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            cmd = [
+                browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}", "--hide-scrollbars",
+                f"--virtual-time-budget={1_200_000 * len(pages)}", "--window-size=1500,1000",
+                "--dump-dom", f"http://127.0.0.1:{server.server_address[1]}{_HARNESS}",
+            ]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 0, f"chromium failed: {out.stderr[-800:]}"
+    match = re.search(r'<pre id="report">(.*?)</pre>', out.stdout, re.S)
+    assert match, "the browser check did not finish (no report in the page): " + out.stdout[-500:]
+    import html as _html
+
+    report = json.loads(_html.unescape(match.group(1)))
+    assert set(report) == set(pages), "the browser check skipped pages"
+    return report
+
+
+def _each(report):
+    for url, results in sorted(report.items()):
+        for result in results:
+            yield url, result
+
+
+def test_browser_opened_every_page():
+    errors = [f"{url} at {r['width']} px: {r['error']}" for url, r in _each(_browser_report()) if "error" in r]
+    assert not errors, "\n".join(errors)
+
+
+def test_nothing_is_cut_off_on_a_phone_or_a_desktop():
+    """No page is wider than the screen, and nothing sticks out except inside a box that scrolls."""
+    problems = []
+    for url, r in _each(_browser_report()):
+        if "error" in r:
+            continue
+        if r["page_width"] > r["viewport"] + 1:
+            problems.append(f"{url} at {r['width']} px: the page is {r['page_width']} px wide")
+        for item in r["cut"]:
+            problems.append(f"{url} at {r['width']} px: cut off: {item}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_resource_a_page_loads_exists():
+    """A file the site does not ship (pruned MathJax component, font, script) fails here."""
+    missing = [f"{url}: {m}" for url, r in _each(_browser_report()) for m in r.get("missing", [])]
+    assert not missing, "resources requested by pages but missing from the site:\n" + "\n".join(sorted(set(missing)))
+    external = sorted({f"{url}: {name}" for url, r in _each(_browser_report()) for name in r.get("resources", [])
+                       if not name.startswith("http://127.0.0.1:")})
+    assert not external, "pages fetch from the network:\n" + "\n".join(external)
+
+
+def test_every_image_decodes_in_the_browser():
+    broken = [f"{url} at {r['width']} px: {src}" for url, r in _each(_browser_report())
+              for src in r.get("broken_images", [])]
+    assert not broken, "images that do not load in the browser:\n" + "\n".join(broken)
+
+
+def test_mathjax_typesets_every_page_with_equations():
+    pages = [(url, r) for url, r in _each(_browser_report()) if r.get("math_nodes")]
     assert pages, "no built page contains mathematics"
-    for page in pages:
-        dom = _dump_dom(browser, page)
-        typeset = dom.count("<mjx-container")
-        assert typeset > 0, f"{page.relative_to(SITE)}: MathJax typeset nothing (raw TeX left on the page)"
-        # A TeX error renders as <mjx-merror>: the page shows red error text instead of maths.
-        assert "<mjx-merror" not in dom, f"{page.relative_to(SITE)}: MathJax reported a TeX error"
+    problems = []
+    for url, r in pages:
+        if r["mathjax"] == 0:
+            problems.append(f"{url} at {r['width']} px: MathJax typeset nothing (raw TeX left on the page)")
+        if r["merror"]:
+            problems.append(f"{url} at {r['width']} px: MathJax reported a TeX error: {r['merror'][:3]}")
+        if r.get("raw_tex"):
+            problems.append(f"{url} at {r['width']} px: maths left as raw TeX: {r['raw_tex'][:3]}")
+    assert not problems, "\n".join(problems)

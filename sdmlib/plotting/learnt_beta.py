@@ -50,7 +50,7 @@ def _flat(axes) -> np.ndarray:
 
 def trajectory_figure(traces: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]],
                       panels: Sequence[tuple[str, Mapping[str, float]]], *, title: str):
-    """|g| against training step, one panel per setting, one line per (rule, seed).
+    """The scale :math:`|g|` against training step, one panel per setting, one line per (rule, seed).
 
     Parameters
     ----------
