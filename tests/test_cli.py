@@ -16,7 +16,8 @@ import pytest
 
 from sdmlib.cli import COMMANDS, main
 
-OWNED = [c for c in COMMANDS if c != "betas"]  # betas is sdmlib.probe's this session
+OWNED = list(COMMANDS)
+TEXTS = "TEXTS"  # replaced by a small texts file written in the test's folder
 
 BAD = [
     ("beta", ["--n", "1000000", "--d", "11"], "--n"),
@@ -54,6 +55,21 @@ BAD = [
     ("projection", ["--out", "OUT", "--d", "40"], "--d"),
     ("projection", ["--out", "FILE"], "--out"),
     ("projection", [], "--out"),
+    # betas: every row is refused before the model is loaded (none loads one)
+    ("betas", ["--texts", TEXTS, "--out", "b.csv"], "--model"),
+    ("betas", ["--model", "minilm", "--texts", "/nonexistent.txt", "--out", "b.csv"], "--texts"),
+    ("betas", ["--model", "minilm", "--texts", "OUT", "--out", "b.csv"], "--texts"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "/nonexistent/b.csv"], "--out"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.txt"], "--out"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--max-length", "0"], "--max-length"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--max-length", "2.5"], "--max-length"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--table", "heads"], "--table"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--table", "stats", "--sdm"], "--sdm"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--reduce", "max"], "--reduce"),
+    ("betas", ["--model", "minilm", "--texts", TEXTS, "--out", "b.csv", "--route", "hooks", "--attn", "sdpa"],
+     "--route"),
+    ("betas", ["--model", "minilm", "--texts", "BADJSON", "--out", "b.csv"], "--texts"),
+    ("betas", ["--model", "", "--texts", TEXTS, "--out", "b.csv"], "--model"),
 ]
 
 
@@ -61,13 +77,24 @@ BAD = [
 def test_bad_argument_is_one_line_exit_2(command, argv, option, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file").write_text("x")
-    argv = [str(tmp_path / "out") if a == "OUT" else str(tmp_path / "file") if a == "FILE" else a for a in argv]
+    (tmp_path / "texts.txt").write_text("# a\nThe cat sat on the mat.\n")
+    (tmp_path / "bad.jsonl").write_text('{"text": "fine"}\n{"text": \n')
+    if command == "betas":
+        (tmp_path / "out").mkdir()  # betas: --texts OUT is a folder, not a file
+    names = {"OUT": "out", "FILE": "file", TEXTS: "texts.txt", "BADJSON": "bad.jsonl"}
+    argv = [str(tmp_path / names[a]) if a in names else a for a in argv]
+    if command == "betas":  # refused before loading the model: neither transformers nor torch is needed
+        import sys as _sys
+
+        before = set(_sys.modules)
     assert main([command, *argv]) == 2
     cap = capsys.readouterr()
     err = cap.err.strip().splitlines()
     assert len(err) == 1, cap.err
     assert err[0].startswith(f"sdmlib {command}: error: ") and option in err[0], err[0]
     assert "Traceback" not in cap.err + cap.out
+    if command == "betas":
+        assert not {m.split(".")[0] for m in set(_sys.modules) - before} & {"torch", "transformers"}
 
 
 def test_every_owned_command_has_a_bad_row():

@@ -29,14 +29,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "beta": ("sdmlib.cli.beta", "softmax beta of an SDM radius, every estimator"),
     "radius": ("sdmlib.cli.radius", "SDM radius and space fraction equivalent to a softmax beta"),
     "recall": ("sdmlib.cli.recall", "recall curves of the associative memories (E1-E4)"),
-    "betas": ("sdmlib.probe", "effective beta of every attention head of a transformer"),
+    "betas": ("sdmlib.cli.betas", "effective beta of every attention head of a transformer"),
     "figure": ("sdmlib.cli.figure", "write the headline figure (SDM read weights vs softmax) to a PNG"),
     "radii": ("sdmlib.cli.radii", "optimal SDM radii: d*_SNR, d*_Mem and d*_CD for n, m, r"),
     "projection": ("sdmlib.cli.projection", "train learned key projections W_k on MNIST / Fashion-MNIST (E5, E6)"),
 }
-
-#: commands still dispatched to a module's own ``cli_main(command, argv)``
-_LEGACY = {"betas"}
 
 
 def _usage() -> str:
@@ -64,8 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sdmlib: error: unknown command {command!r}; choose one of {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[command][0])
-    if command in _LEGACY:
-        return int(module.cli_main(command, rest) or 0)
     from sdmlib.cli._base import execute
 
     return execute(command, module, rest)

@@ -49,6 +49,20 @@ only when a torch memory is built. Speed: the torch route is the GPU route; on
 a CPU the numba popcount scan is one to two orders of magnitude faster for the
 neuron-based SDM (``benchmarks/bench_torch_backend.py``).
 
+Supported range and bad input
+-----------------------------
+Constructors take ``n >= 1`` (``ContinuousSDM`` with caps: ``n >= 2``), a radius
+``0 <= d <= n`` (``1 <= d`` for caps and fitted attention), ``r`` a positive integer, a
+positive finite float or ``None``, ``beta`` a positive finite float, and seeds that are an
+integer ``>= 0``, a ``numpy.random.Generator`` or ``None`` (also where the memory is
+deterministic and the seed unused). Flags (``stochastic``, ``renormalize``) must be real
+booleans. ``write``/``read``/``retrieve`` take 1-D or 2-D arrays with ``n`` columns: {0,1}
+values (any numeric or bool dtype) for binary memories, finite real values with no zero row
+for continuous ones; pointers need at least one column. Rows of continuous memories may
+have any finite scale (1e-300 to 1e300): they are normalised scale-first, so nothing
+overflows or underflows. Anything else raises a ``ValueError`` or ``TypeError`` naming the
+parameter. Batches of zero rows are allowed (a no-op write, an empty read).
+
 The empty read ("zero-collapse") fix
 ------------------------------------
 When no neuron is active (or every pattern weight is zero) the original code
@@ -56,7 +70,10 @@ computed 0/0 = NaN and thresholded it to the all-zero vector. Here such a read
 returns the query unchanged (``on_empty="keep"``, the default) and flags it in
 ``ReadResult.empty`` / ``RetrieveResult.empty_reads``. ``on_empty="zero"``
 returns zeros; ``on_empty="original"`` does whatever the original did for that
-model (zeros for binary SDMs, unchanged for continuous ones).
+model (zeros for binary SDMs, unchanged for continuous ones). In ``retrieve``, a continuous
+read whose weighted sum cancels to the zero vector (patterns :math:`e_1` and :math:`-e_1`
+read at :math:`e_2`) is treated the same way: it has no direction, so it counts as an empty
+read; no output is ever NaN (see `AssociativeMemory.retrieve`).
 
 Examples
 --------

@@ -259,7 +259,9 @@ class AssociativeMemory:
         returns the query unchanged, ``"zero"`` returns the all-zero vector (the
         original code's binary behaviour), ``"original"`` does whichever the
         original code did for this model. Such queries are flagged in
-        ``ReadResult.empty``.
+        ``ReadResult.empty``. A continuous read whose weighted sum is exactly
+        the zero vector (the pointers cancel) is returned as that zero vector;
+        `retrieve` treats it as an empty read.
         """
         q, single = self._prepare_queries(queries)
         out, empty = self._read_checked(q)

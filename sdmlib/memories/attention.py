@@ -37,7 +37,9 @@ class SDMAttention(AssociativeMemory):
     n : int
         Dimension.
     d : int, optional
-        SDM radius whose β is fitted (ignored when ``beta`` is given).
+        SDM radius whose β is fitted, ``1 <= d <= n`` (checked but unused when ``beta`` is
+        given). A radius whose fitted β is not positive (near ``d = n``: at n = 64 every
+        ``d >= 60``) is refused with a ``ValueError``.
     beta : float, optional
         Inverse temperature; if omitted it is
         ``sdmlib.beta.fit_beta(n, d, space=fit, window=window, estimator=estimator).beta``.
@@ -48,8 +50,9 @@ class SDMAttention(AssociativeMemory):
     fit : {"binary", "continuous"}, optional
         Which intersection β is fitted to: binary circles ("BFit") or
         hypersphere caps ("CFit"). Default: ``"binary"``.
-    estimator : {"ols", "as-published"}
-        Regression estimator of the fit (see `sdmlib.beta.fit_beta`).
+    estimator : {"ols", "as-published", "kl"}
+        Regression estimator of the fit (see `sdmlib.beta.fit_beta`); checked also when
+        ``beta`` is given.
         ``"as-published"`` reproduces the original's N/(N-1)-inflated β.
     window : str or (int, int)
         Fit window (default ``"within-radius"``: ``dv = 0..d-1``, the paper's).

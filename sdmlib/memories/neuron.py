@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int
+from sdmlib._validate import check_choice, check_int, check_seed
 from sdmlib.hamming import pack_bits
 from sdmlib.memories import _torch as _tb
 from sdmlib.memories._base import AssociativeMemory
@@ -129,7 +129,7 @@ class NeuronSDM(AssociativeMemory):
         check_choice("backend", backend, ("auto", "numba", "numpy", "torch"))
         self.backend = backend
         self.threads = None if threads is None else check_int("threads", threads, lo=1)
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         words = -(-self.n // 64)
         if r is None:
             if self.n > MAX_N_ALL_ADDRESSES:

@@ -398,6 +398,8 @@ class ContinuousSDM(AssociativeMemory):
     ) -> None:
         super().__init__(n, on_empty)
         check_choice("intersection", intersection, ("cap", "binary"))
+        if intersection == "cap" and self.n < 2:
+            raise ValueError(f"n must be an integer >= 2 for intersection='cap' (a cap on a circle or more), got {self.n}")
         self.d = check_int("d", d, lo=1 if intersection == "cap" else 0, hi=self.n)
         self.intersection = intersection
         self.r = _check_r(r)

@@ -27,6 +27,7 @@ in :mod:`sdmlib.probe.hooks` as an independent cross-check (``route="hooks"``).
 from __future__ import annotations
 
 import contextvars
+import numbers
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from sdmlib._validate import check_choice, check_int, check_real
+from sdmlib._validate import check_bool, check_choice, check_int, check_real
 from sdmlib.probe.models import _import_torch, _import_transformers
 
 __all__ = ["TextCapture", "recompute_attention", "capture_attention", "CAPTURE_PREFIX"]
@@ -157,13 +158,33 @@ class TextCapture:
 
 
 
-def _encode(tokenizer, texts, max_length):
-    """Token ids, tokens and special-token masks for each text (no padding)."""
+def _encode(tokenizer, texts, max_length, vocab_size=None, labels=None):
+    """Token ids, tokens and special-token masks for each text (no padding).
+
+    Strings are tokenized (with the tokenizer's special tokens); token-id sequences are used
+    as given, and with a tokenizer their special tokens (``[CLS]``, ``[SEP]``, BOS, ...) are
+    found by ``tokenizer.get_special_tokens_mask`` so that both forms of one text give the same
+    mask. Every text must keep at least one non-special token within ``max_length``.
+    """
+    from sdmlib._validate import check_int_array
+
+    labels = labels if labels is not None else [f"text{i}" for i in range(len(texts))]
+    n_special = None
+    if tokenizer is not None and max_length is not None and hasattr(tokenizer, "num_special_tokens_to_add"):
+        n_special = int(tokenizer.num_special_tokens_to_add())
+        if max_length <= n_special:
+            raise ValueError(
+                f"max_length must be >= {n_special + 1} (the tokenizer adds {n_special} special tokens "
+                f"and each text needs one token of its own), got {max_length}"
+            )
     out = []
-    for text in texts:
+    for label, text in zip(labels, texts):
+        where = f"texts[{label!r}]"
         if isinstance(text, str):
             if tokenizer is None:
                 raise TypeError("texts: strings need a tokenizer; pass tokenizer= or token-id lists")
+            if not text.strip():
+                raise ValueError(f"{where} is empty (or only whitespace); give it some text")
             enc = tokenizer(
                 text,
                 truncation=max_length is not None,
@@ -172,24 +193,39 @@ def _encode(tokenizer, texts, max_length):
             )
             ids = np.asarray(enc["input_ids"], dtype=np.int64)
             special = np.asarray(enc["special_tokens_mask"], dtype=bool)
-            tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
-        else:
-            ids = np.asarray(list(text), dtype=np.int64)
-            if ids.ndim != 1 or ids.size == 0:
-                raise ValueError("texts: each token-id sequence must be a non-empty 1-D list of ints")
+            if max_length is not None and ids.size > max_length:
+                raise ValueError(
+                    f"max_length = {max_length} leaves no room for the text after the tokenizer's "
+                    f"{int(special.sum())} special tokens; use a larger max_length"
+                )
+        elif isinstance(text, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{where} must be a str or a sequence of token ids, got {type(text).__name__} "
+                            "(decode bytes to str first)")
+        elif isinstance(text, (Sequence, np.ndarray)) or hasattr(text, "tolist"):
+            ids = check_int_array(where, text.tolist() if hasattr(text, "tolist") else list(text), lo=0,
+                                  hi=None if vocab_size is None else int(vocab_size) - 1, ndim=1, nonempty=True)
             if max_length is not None:
                 ids = ids[:max_length]
-            special = np.zeros(ids.size, dtype=bool)
-            tokens = (
-                tokenizer.convert_ids_to_tokens(ids.tolist())
-                if tokenizer is not None
-                else [str(i) for i in ids.tolist()]
-            )
+            if tokenizer is not None and getattr(tokenizer, "all_special_ids", None) is not None:
+                # the tokens a tokenizer adds ([CLS], [SEP], BOS, ...): its special ids except [UNK],
+                # which stands for a text token (the string route does not mark it either)
+                added = set(tokenizer.all_special_ids) - {getattr(tokenizer, "unk_token_id", None)}
+                special = np.isin(ids, np.fromiter(added, dtype=np.int64, count=len(added)))
+            else:
+                special = np.zeros(ids.size, dtype=bool)  # no tokenizer: no token is known to be special
+        else:
+            raise TypeError(f"{where} must be a str or a sequence of token ids, got {type(text).__name__} {text!r}")
         if ids.size == 0:
-            raise ValueError("texts: a text encodes to zero tokens")
+            raise ValueError(f"{where} encodes to zero tokens")
+        if special.all():
+            raise ValueError(f"{where} holds only special tokens; there is no text token to probe")
+        tokens = (
+            tokenizer.convert_ids_to_tokens(ids.tolist())
+            if tokenizer is not None
+            else [str(i) for i in ids.tolist()]
+        )
         out.append((ids, tokens, special))
     return out
-
 
 
 def _scaled_scores(capture: TextCapture, layer: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -351,6 +387,16 @@ def _visible_from_mask(mask, q_len: int, causal: bool):
 def _labels_and_items(texts):
     if isinstance(texts, str):
         texts = [texts]
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts must be a str, a sequence of str or token-id sequences, or a mapping; got bytes "
+                        "(decode them to str first)")
+    if not isinstance(texts, (Mapping, Sequence, np.ndarray)):
+        raise TypeError(f"texts must be a str, a sequence of str or token-id sequences, or a mapping; got "
+                        f"{type(texts).__name__}")
+    if isinstance(texts, np.ndarray) and texts.ndim == 1 and texts.dtype.kind in "iuf":
+        texts = [texts]  # one token-id array
+    elif isinstance(texts, Sequence) and texts and all(isinstance(t, numbers.Integral) for t in texts):
+        texts = [texts]  # one token-id list
     if isinstance(texts, Mapping):
         labels, items = [str(k) for k in texts.keys()], list(texts.values())
     else:
@@ -399,11 +445,19 @@ def capture_attention(
     tokenizer : transformers tokenizer or None
         Needed when ``texts`` are strings; ``None`` with token-id lists.
     texts : str, sequence of str, sequence of token-id sequences, or mapping label -> text
-        The inputs; labels default to ``text0``, ``text1``, ...
+        The inputs; labels default to ``text0``, ``text1``, ... A single list (or 1-D array)
+        of ints is one text. Strings must not be empty; token ids must be integers in
+        ``[0, vocab_size)`` and are used as given (include the model's special tokens): with a
+        tokenizer, its special ids other than ``[UNK]`` are marked ``special`` exactly as when
+        the same text is given as a string, so ``query="last"`` picks the same token. Bytes are
+        refused (decode them first). Every text must keep at least one non-special token.
     model_name : str, optional
         Label for the ``model`` column (default: the config's ``_name_or_path`` or model type).
     max_length : int, optional
-        Truncate each text to this many tokens (default: the model's position limit).
+        Truncate each text to at most this many tokens, special tokens included (default: the
+        model's position limit, which is also the largest value allowed). With a tokenizer
+        that adds ``k`` special tokens it must be ``>= k + 1``. Token-id sequences are cut to
+        their first ``max_length`` ids.
     batch_size : int
         Texts per forward pass. Batches are right-padded; the padding is masked in the model and
         trimmed from the result, so every batch size gives the same numbers.
@@ -446,6 +500,7 @@ def capture_attention(
     ``[L, H, T, d_head]`` per text (keys and values repeated to one per query head).
     """
     check_choice("route", route, ("interface", "hooks"))
+    _check_flags(store_attentions=store_attentions, verify=verify, progress=progress, model_name=model_name)
     if route == "hooks":
         from sdmlib.probe.hooks import capture_attention_hooks
 
@@ -474,7 +529,7 @@ def capture_attention(
     atol = check_real("atol", atol, lo=0.0)
     max_length = _check_max_length(config, max_length)
     labels, items = _labels_and_items(texts)
-    encoded = _encode(tokenizer, items, max_length)
+    encoded = _encode(tokenizer, items, max_length, getattr(config, "vocab_size", None), labels)
     name = model_name or str(getattr(config, "_name_or_path", "") or config.model_type)
     device = next(model.parameters()).device
     want_weights = base == "eager" and (store_attentions or verify)
@@ -522,6 +577,14 @@ def capture_attention(
             bar.close()
         model.train(was_training)
     return results
+
+
+def _check_flags(*, model_name, **flags):
+    """The boolean options and the label of `capture_attention` (shared with the hook route)."""
+    for key, value in flags.items():
+        check_bool(key, value)
+    if model_name is not None and not isinstance(model_name, str):
+        raise TypeError(f"model_name must be a str or None, got {type(model_name).__name__} {model_name!r}")
 
 
 def _check_max_length(config, max_length):

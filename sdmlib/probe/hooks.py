@@ -252,7 +252,7 @@ def capture_attention_hooks(
     atol = check_real("atol", atol, lo=0.0)
     max_length = _check_max_length(model.config, max_length)
     labels, items = _labels_and_items(texts)
-    encoded = _encode(tokenizer, items, max_length)
+    encoded = _encode(tokenizer, items, max_length, getattr(model.config, "vocab_size", None), labels)
     name = model_name or str(getattr(model.config, "_name_or_path", "") or model.config.model_type)
     device = next(model.parameters()).device
     need_attn = store_attentions or verify

@@ -49,20 +49,49 @@ def read_texts(path: str | os.PathLike | None = None, *, details: bool = False):
     """
     import json
 
-    path = _book_data("probe_texts.txt") if path is None else Path(path)
+    from sdmlib._validate import check_bool
+
+    details = check_bool("details", details)
+    if path is None:
+        path = _book_data("probe_texts.txt")
+    elif isinstance(path, (str, os.PathLike)):
+        path = Path(path)
+    else:
+        raise TypeError(f"path must be a path (str or os.PathLike) or None, got {type(path).__name__} {path!r}")
     if not path.is_file():
         raise FileNotFoundError(f"texts: no file {str(path)!r}")
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"texts: {str(path)!r} line {line_no} is not valid UTF-8 (byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        ) from None
     rows = []
     if path.suffix == ".jsonl":
-        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        for i, line in enumerate(content.splitlines()):
             if line.strip():
-                obj = json.loads(line)
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"texts: {str(path)!r} line {i + 1} is not valid JSON ({exc.msg} at "
+                                     f"column {exc.colno})") from None
+                if not isinstance(obj, dict):
+                    raise ValueError(f"texts: {str(path)!r} line {i + 1} must hold a JSON object with a "
+                                     f"'text' field, got {type(obj).__name__}")
                 if "text" not in obj:
                     raise ValueError(f"texts: line {i + 1} of {str(path)!r} has no 'text' field")
+                if not isinstance(obj["text"], str):
+                    raise ValueError(f"texts: {str(path)!r} line {i + 1}: 'text' must be a string, got "
+                                     f"{type(obj['text']).__name__}")
+                if not obj["text"].strip():
+                    raise ValueError(f"texts: {str(path)!r} line {i + 1}: 'text' is empty")
                 rows.append((str(obj.get("id", f"text{len(rows)}")), str(obj.get("genre", "")), obj["text"]))
     else:
         chunks, current = [], []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in content.splitlines():
             if line.strip() == "---":
                 chunks.append(current)
                 current = []
