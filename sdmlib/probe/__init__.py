@@ -13,7 +13,7 @@ A small package:
   SDM radius of an attention row;
 * :mod:`sdmlib.probe.models`, :mod:`sdmlib.probe.texts`, :mod:`sdmlib.probe.cli` — offline
   loading, the book's texts, the stored tables' provenance header (the ``python -m sdmlib
-  betas`` command is :mod:`sdmlib.cli.betas`; ``cli_main`` is a thin wrapper around it).
+  betas`` command is ``sdmlib.cli.betas``; ``cli_main`` is a thin wrapper around it).
 
 ``load_qknorm_scales`` lives in :mod:`sdmlib.qknorm` and is re-exported here.
 

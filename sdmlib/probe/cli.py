@@ -1,4 +1,4 @@
-"""Provenance header of the probe's stored tables; the ``betas`` command itself is :mod:`sdmlib.cli.betas`."""
+"""Provenance header of the probe's stored tables; the ``betas`` command itself is ``sdmlib.cli.betas``."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def provenance_lines(command: list[str]) -> list[str]:
 
 
 def cli_main(command: str, argv: list[str]) -> int:
-    """Legacy entry point: ``python -m sdmlib betas`` now lives in :mod:`sdmlib.cli.betas`.
+    """Legacy entry point: ``python -m sdmlib betas`` now lives in ``sdmlib.cli.betas``.
 
     Kept as a thin wrapper for callers of ``sdmlib.probe.cli_main``; runs the same parser
     (one-line errors, exit status 2) and returns its exit status.

@@ -234,7 +234,7 @@ def capture_attention_hooks(
     atol: float = 1e-5,
     progress: bool = False,
 ) -> list[TextCapture]:
-    """:func:`sdmlib.probe.capture.capture_attention` through the hooks (``route="hooks"``).
+    """:func:`sdmlib.probe.capture_attention` through the hooks (``route="hooks"``).
 
     Same parameters and result; needs eager attention, and checks the recomputed weights against
     the model's ``output_attentions``. Supports ``SUPPORTED_MODEL_TYPES`` only.

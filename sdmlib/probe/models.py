@@ -93,7 +93,7 @@ def load_model(
     attn_implementation : {"eager", "sdpa"}
         The model's attention kernel. ``"eager"`` (default) returns attention weights, which the
         capture's check compares against; ``"sdpa"`` is faster, and the capture then checks the
-        attention *output* instead (see :func:`sdmlib.probe.capture.capture_attention`).
+        attention *output* instead (see :func:`sdmlib.probe.capture_attention`).
 
     Returns
     -------

@@ -11,7 +11,7 @@ previous token, to position 0 or a special token (an "attention sink"), or to it
 :func:`head_statistics` therefore reports, for **every** query token, the effective β with and
 without those keys, where the attention mass goes, how spread it is, how unequal the key norms
 are (the SDM reading assumes equal norms), and the effective SDM radius of the whole attention
-row (:func:`sdmlib.probe.sdm_comparison.effective_sdm_radius`). :func:`classify_heads` turns the
+row (:func:`sdmlib.probe.effective_sdm_radius`). :func:`classify_heads` turns the
 per-token table into head classes with stated rules.
 """
 
@@ -378,7 +378,7 @@ def head_statistics(
       :math:`\lVert k_t\rVert` over the visible keys (0 and 1 if the SDM reading's equal-norm
       assumption held); ``cos_max``: the cosine of the ``beta_eff`` key;
     * ``sdm_radius``, ``sdm_kl``: the effective SDM radius of the row
-      (:func:`sdmlib.probe.sdm_comparison.effective_sdm_radius`, :math:`n = d_{\text{head}}`)
+      (:func:`sdmlib.probe.effective_sdm_radius`, :math:`n = d_{\text{head}}`)
       and its divergence; ``kl_uniform``: the divergence of the row from uniform weights, for
       scale.
 
@@ -585,7 +585,7 @@ def classify_heads(stats, *, threshold: float = 0.5, min_keys: int = 2):
     pandas.DataFrame
         One row per ``model, layer, head``: the pooled means ``prev_share, self_share,
         sink_share, prev_argmax, top_share, entropy_norm, n_mass``, ``n_queries`` and
-        ``head_class`` (categorical, :data:`HEAD_CLASSES`).
+        ``head_class`` (categorical, ``HEAD_CLASSES``).
     """
     import pandas as pd
 
