@@ -34,10 +34,11 @@ from typing import Literal
 
 import numpy as np
 
-from sdmlib._validate import as_array, check_bool, check_choice, check_int, check_real_array, make_rng
+from sdmlib._validate import as_array, check_bool, check_choice, check_int, make_rng
 
 __all__ = [
     "DataNotFoundError",
+    "book_data_path",
     "random_patterns",
     "load_mnist",
     "load_fashion_mnist",
@@ -55,6 +56,31 @@ FASHION_MNIST_INSTALL = "sudo apt-get install -y dataset-fashion-mnist"
 #: Where the Debian package puts the Fashion-MNIST IDX files.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
+
+
+#: The repository root when ``sdmlib`` is used from a clone (editable install).
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def book_data_path(name: str) -> Path:
+    """The book's data file ``name``: ``data/<name>`` under the working directory (chapters run
+    in ``book/``), else ``book/data/<name>`` of the clone ``sdmlib`` is imported from.
+
+    Raises `FileNotFoundError` naming the file when neither exists.
+
+    Examples
+    --------
+    Both routes find the same file from the repository root:
+
+    >>> book_data_path("probe_texts.txt") == _REPO_ROOT / "book" / "data" / "probe_texts.txt"
+    True
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {type(name).__name__} {name!r}")
+    for candidate in (Path.cwd() / "data" / name, _REPO_ROOT / "book" / "data" / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"path: {name} not found in data/ or book/data/; pass path=")
 
 #: Largest m * n of `random_patterns`.
 _MAX_ENTRIES = 10**9

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from sdmlib._validate import check_choice, check_int, check_int_array, check_real, check_real_array, make_rng
+from sdmlib.data import book_data_path as _book_data
 
 __all__ = [
     "SCALE_COLUMNS",
@@ -68,17 +69,6 @@ CONFIG_COLUMNS = (
 
 #: The three SDM reference βs, from the largest radius (smallest β) to the smallest.
 LINE_KEYS = ("beta_cd", "beta_snr", "beta_mem")
-
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _book_data(name: str) -> Path:
-    """``data/<name>`` under the working directory (chapters run in ``book/``), else the
-    repository's ``book/data/<name>``."""
-    for candidate in (Path.cwd() / "data" / name, _REPO_ROOT / "book" / "data" / name):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"path: {name} not found in data/ or book/data/; pass path=")
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,17 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sdmlib.data import book_data_path as _book_data
+
 __all__ = ["read_texts"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-
-def _book_data(name: str) -> Path:
-    """``data/<name>`` under the working directory (chapters run in ``book/``), else the
-    repository's ``book/data/<name>``."""
-    for candidate in (Path.cwd() / "data" / name, _REPO_ROOT / "book" / "data" / name):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"path: {name} not found in data/ or book/data/; pass path=")
 
 
 def read_texts(path: str | os.PathLike | None = None, *, details: bool = False):
