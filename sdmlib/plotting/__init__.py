@@ -348,23 +348,3 @@ def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
     ax.set_title(f"SDM read weights ≈ softmax(βx): $n = {n}$, $r = 2^{{{n}}}$, one pattern per distance")
     ax.legend(loc="upper left")  # the upper left holds no data: SDM weights exist only for x > 1 - 4d/n
     return fig
-
-
-def cli_main(command: str, argv: list[str]) -> int:
-    """``python -m sdmlib figure --out FILE``: write the headline figure (README)."""
-    import argparse
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    parser = argparse.ArgumentParser(
-        prog=f"python -m sdmlib {command}",
-        description="Write the book's headline figure (SDM read weights vs softmax) to a PNG file.",
-    )
-    parser.add_argument("--out", required=True, help="output PNG path")
-    parser.add_argument("--n", type=int, default=64, help="dimension (default 64)")
-    args = parser.parse_args(argv)
-    fig = attention_vs_sdm_figure(n=args.n)
-    fig.savefig(args.out, dpi=150)
-    print(f"wrote {args.out}")
-    return 0
