@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import shlex
+from pathlib import Path
 import subprocess
 import sys
 import time
@@ -39,7 +40,6 @@ import numpy as np  # noqa: E402
 
 from sdmlib._timing import best_time  # noqa: E402
 from sdmlib.geometry import hamming_radius_for_fraction  # noqa: E402
-from sdmlib.hamming import pack_bits  # noqa: E402
 from sdmlib.memories import NeuronSDM, PatternSDM, SDMAttention, numba_available, stream_floor  # noqa: E402
 
 
@@ -179,7 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     rs = args.r or ([10**5] if args.quick else [10**5, 10**6])
     repeats = args.repeats or (2 if args.quick else 3)
     info = hardware(args.device)
-    command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
+    root = Path(__file__).resolve().parents[1]
+
+    def portable(arg: str) -> str:
+        # the record names paths inside the repository relatively, and others as OUT/<name>
+        if "/" not in arg:
+            return arg
+        path = Path(arg).resolve()
+        return str(path.relative_to(root)) if path.is_relative_to(root) else f"OUT/{path.name}"
+
+    given = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
+    command = "python " + " ".join(shlex.quote(portable(a)) for a in given)
     rows = []
     for n in args.n:
         for r in rs:

@@ -45,6 +45,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sdmlib import learnt_beta as LB  # noqa: E402
+from sdmlib.provenance import write_stored_run  # noqa: E402
 
 KEY = ["n", "m", "eps", "g0_rule", "seed", "init", "steps", "batch", "lr", "lr_g"]
 TRACE_EVERY = 40
@@ -59,15 +60,6 @@ def provenance(command: str, seeds) -> list[str]:
     return stored_run_header(command, list(seeds), LB.__file__, root=ROOT,
                              hardware="torch threads 1 (set inside train_head), no GPU",
                              versions={"torch": torch.__version__})
-
-
-def _write(path: Path, header: list[str], table: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as fh:
-        fh.write("\n".join(header) + "\n")
-        table.to_csv(fh, index=False, float_format="%.10g")
-    tmp.replace(path)
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -126,8 +118,8 @@ def main(argv=None) -> int:
         runs = pd.DataFrame([row]) if runs is None else pd.concat([runs, pd.DataFrame([row])], ignore_index=True)
         traj = trace if traj is None else pd.concat([traj, trace], ignore_index=True)
         header = provenance(command, sorted(set(runs["seed"].astype(int))))
-        _write(out, header, runs)
-        _write(traj_path, header, traj)
+        write_stored_run(out, header, runs)
+        write_stored_run(traj_path, header, traj)
         print(f"[{i}/{len(todo)}] n={n} m={m} eps={eps} g0={rule}({row['g0']:.2f}) seed={seed}: "
               f"g={row['g']:.3f} beta_eff={row['beta_eff']:.2f} beta*={row['beta_bayes']:.2f} "
               f"best_mse={row['beta_best_mse']:.2f} recall={row['recall']:.3f} "
@@ -157,8 +149,8 @@ def merge(args, argv) -> int:
     header = provenance("; ".join(commands) + " (merged: python benchmarks/learnt_beta_runs.py --merge ...)",
                         sorted(set(table["seed"].astype(int))))
     header[2:2] = [f"# computed at: {c}" for c in made]
-    _write(out, header, table.reset_index(drop=True))
-    _write(traj_path, header, traces.reset_index(drop=True))
+    write_stored_run(out, header, table.reset_index(drop=True))
+    write_stored_run(traj_path, header, traces.reset_index(drop=True))
     print(f"merged: {len(table)} cells, {len(traces)} trace rows", flush=True)
     return 0
 

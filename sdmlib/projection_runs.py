@@ -45,6 +45,7 @@ import numpy as np
 
 from sdmlib._validate import check_bool, check_int
 from sdmlib import projection as P
+from sdmlib.provenance import write_stored_run
 
 __all__ = [
     "RADII", "LEVELS", "REDUCED_M", "REDUCED_Q", "ALL_WEIGHTINGS", "reduced_setup", "evaluate", "seed_cells",
@@ -121,15 +122,6 @@ def provenance_lines(command: str, seeds: Any) -> list[str]:
                              versions={"torch": torch.__version__})
 
 
-def _write_csv(path: Path, header: list[str], table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as fh:
-        fh.write("\n".join(header) + "\n")
-        table.to_csv(fh, index=False, float_format="%.10g")
-    tmp.replace(path)
-
-
 def read_stored(path: str | Path):
     """A CSV written by this module (comment lines skipped) and its ``#`` header lines."""
     import pandas as pd
@@ -196,7 +188,7 @@ def seed_runs(out: str | Path, *, weights: str | Path = "book/data/projections",
     cols = ["data", "beta_mode", "seed", "protocol", "model", "weighting", "d", "h", "n_queries", "mean", "std",
             "baseline", "steps", "beta", "beta_trained", "beta_init"]
     table = table[cols]
-    _write_csv(Path(out), provenance_lines(command or "sdmlib.projection_runs.seed_runs", seeds), table)
+    write_stored_run(Path(out), provenance_lines(command or "sdmlib.projection_runs.seed_runs", seeds), table)
     return table
 
 

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["build_provenance", "git_commit", "book_bibtex", "cpu_model", "stored_run_header", "PACKAGES"]
+__all__ = ["build_provenance", "git_commit", "book_bibtex", "cpu_model", "stored_run_header", "write_stored_run", "PACKAGES"]
 
 #: Distributions whose versions the provenance table lists, in this order.
 PACKAGES = ("numpy", "scipy", "matplotlib", "torch", "transformers", "jupyter-book", "myst-nb")
@@ -149,6 +149,31 @@ def stored_run_header(command: str, seeds: Any, source: str | os.PathLike, *, ha
             f"# hardware: {cpu_model()}, {os.cpu_count()} logical cores" + (f", {hardware}" if hardware else ""),
             f"# versions: python {platform.python_version()}, numpy {np.__version__}{extra}",
             f"# written: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}"]
+
+
+def write_stored_run(path: str | os.PathLike, header: list[str], table: Any, *,
+                     float_format: str = "%.10g") -> None:
+    """Write ``table`` (a pandas DataFrame) as CSV under its ``#`` header lines, atomically.
+
+    The file is written next to ``path`` and renamed over it, so an interrupted run never
+    leaves a half-written stored run behind.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_stored_run(Path(tmp) / "run.csv", ["# command: x"], pd.DataFrame({"a": [0.1]}))
+    ...     back = pd.read_csv(Path(tmp) / "run.csv", comment="#")
+    >>> back.a.tolist()
+    [0.1]
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as fh:
+        fh.write("\n".join(header) + "\n")
+        table.to_csv(fh, index=False, float_format=float_format)
+    tmp.replace(path)
 
 
 def _build_date() -> str:
