@@ -54,6 +54,25 @@ def test_palette_png_is_smaller_and_looks_the_same():
     assert (diff <= 8).mean() > 0.98  # measured 0.989: the pixels that move are antialiased edges
 
 
+def test_palette_png_keeps_a_light_band():
+    # A faint band (240 on a white 255) among many small antialiasing colours: fast octree
+    # quantisation maps band and background to one grey (247), maximum coverage paints the band
+    # purple; either erased the light bands and ribbons of the site's figures. The guard must
+    # keep every large area's colour (here by keeping the full colours).
+    rng = np.random.default_rng(0)
+    a = np.full((400, 600, 3), 255, np.uint8)
+    a[100:300] = 240
+    for _ in range(2000):
+        y, x = rng.integers(0, 400), rng.integers(0, 600)
+        a[y:y + 2, x:x + 2] = rng.integers(0, 256, 3)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, "PNG")
+    b = _pixels(site.palette_png(buf.getvalue()))
+    for y, x in ((200, 5), (5, 5)):   # band and background, away from the patches' mean
+        assert np.abs(b[y, x] - a[y, x]).max() <= site.PALETTE_FLAT_ERROR, (y, x, b[y, x])
+    assert np.abs(b - a.astype(np.int16)).max() <= site.PALETTE_MAX_ERROR
+
+
 def test_palette_png_narrows_and_keeps_the_aspect_ratio():
     original = _figure_png()
     width, height = Image.open(io.BytesIO(original)).size
