@@ -51,7 +51,7 @@ NOTEBOOK_FIGURE_WIDTH = 600
 #: Colours of a re-encoded figure (palette PNG).
 PALETTE_COLOURS = 256
 #: Bumped whenever the re-encoding changes, so that cached results of an older one are not used.
-IMAGE_ENCODING = 2
+IMAGE_ENCODING = 3
 #: Largest change of any pixel's colour channel (of 255) a palette PNG may make (antialiased
 #: edges and colour-map gradients move by up to about 18 with maximum-coverage quantisation).
 PALETTE_MAX_ERROR = 24
@@ -122,7 +122,10 @@ def palette_png(data: bytes, max_width: int | None = None) -> bytes:
             nearest = gaps.argmin(axis=1)      # the palette entry each large area is drawn with
             merged = len(set(nearest.tolist())) < len(common)
             out = io.BytesIO()
-            if error.max() > PALETTE_MAX_ERROR or gaps.min(axis=1).max() > PALETTE_FLAT_ERROR or merged:
+            # a narrowed copy (the notebook downloads' previews) has many resampled edge
+            # colours: there only the large areas must be exact
+            too_far = max_width is None and error.max() > PALETTE_MAX_ERROR
+            if too_far or gaps.min(axis=1).max() > PALETTE_FLAT_ERROR or merged:
                 im.save(out, "PNG", optimize=True)   # too many colours for a palette: keep them
             else:
                 quantised.save(out, "PNG", optimize=True)
