@@ -51,7 +51,7 @@ NOTEBOOK_FIGURE_WIDTH = 600
 #: Colours of a re-encoded figure (palette PNG).
 PALETTE_COLOURS = 256
 #: Bumped whenever the re-encoding changes, so that cached results of an older one are not used.
-IMAGE_ENCODING = 3
+IMAGE_ENCODING = 4
 #: Largest change of any pixel's colour channel (of 255) a palette PNG may make (antialiased
 #: edges and colour-map gradients move by up to about 18 with maximum-coverage quantisation).
 PALETTE_MAX_ERROR = 24
@@ -120,7 +120,9 @@ def palette_png(data: bytes, max_width: int | None = None) -> bytes:
             common = [item for item in im.getcolors(1 << 24) if item[0] >= PALETTE_FLAT_SHARE * im.width * im.height]
             gaps = np.stack([np.abs(kept - np.array(c, dtype=np.int16)).max(axis=1) for _, c in common])
             nearest = gaps.argmin(axis=1)      # the palette entry each large area is drawn with
-            merged = len(set(nearest.tolist())) < len(common)
+            colours = np.array([c for _, c in common], dtype=np.int16).reshape(len(common), -1)
+            apart = np.abs(colours[:, None, :] - colours[None, :, :]).max(axis=2) > PALETTE_FLAT_ERROR
+            merged = bool((apart & (nearest[:, None] == nearest[None, :])).any())   # distinct areas, one entry
             out = io.BytesIO()
             # a narrowed copy (the notebook downloads' previews) has many resampled edge
             # colours: there only the large areas must be exact
