@@ -51,7 +51,7 @@ NOTEBOOK_FIGURE_WIDTH = 600
 #: Colours of a re-encoded figure (palette PNG).
 PALETTE_COLOURS = 256
 #: Bumped whenever the re-encoding changes, so that cached results of an older one are not used.
-IMAGE_ENCODING = 4
+IMAGE_ENCODING = 5
 #: Largest change of any pixel's colour channel (of 255) a palette PNG may make (antialiased
 #: edges and colour-map gradients move by up to about 18 with maximum-coverage quantisation).
 PALETTE_MAX_ERROR = 24
@@ -84,9 +84,21 @@ def _palette_keeping_large_areas(rgb):
              if count >= PALETTE_FLAT_SHARE * rgb.width * rgb.height][: PALETTE_COLOURS // 2]
     rest = rgb.quantize(PALETTE_COLOURS - len(large), method=Image.Quantize.MAXCOVERAGE)
     colours = [c for colour in large for c in colour] + rest.getpalette()[: 3 * (PALETTE_COLOURS - len(large))]
-    palette = Image.new("P", (1, 1))
-    palette.putpalette(colours + [0] * (3 * PALETTE_COLOURS - len(colours)))
-    return rgb.quantize(palette=palette, dither=Image.Dither.NONE)
+    colours += [0] * (3 * PALETTE_COLOURS - len(colours))
+    # each distinct colour to its nearest entry, exactly (PIL's own mapping is approximate and
+    # turned the white background into 250)
+    pixels = np.asarray(rgb, dtype=np.int32)
+    packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    distinct, inverse = np.unique(packed.ravel(), return_inverse=True)
+    rgb_distinct = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], axis=1)
+    entries = np.array(colours, dtype=np.int32).reshape(-1, 3)
+    nearest = np.empty(len(distinct), dtype=np.uint8)
+    for start in range(0, len(distinct), 4096):   # bounded memory: 4096 x 256 distances at a time
+        block = rgb_distinct[start:start + 4096]
+        nearest[start:start + 4096] = ((block[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    out = Image.fromarray(nearest[inverse].reshape(packed.shape), mode="P")
+    out.putpalette(colours)
+    return out
 
 
 def palette_png(data: bytes, max_width: int | None = None) -> bytes:
