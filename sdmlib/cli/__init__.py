@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "beta": ("sdmlib.cli.beta", "softmax beta of an SDM radius, every estimator"),
     "radius": ("sdmlib.cli.radius", "SDM radius and space fraction equivalent to a softmax beta"),
     "recall": ("sdmlib.cli.recall", "recall curves of the associative memories (E1-E4)"),
+    "reproduce": ("sdmlib.cli.reproduce", "E1-E4 as a resumable grid of cells: serial, processes or Dask"),
     "betas": ("sdmlib.cli.betas", "effective beta of every attention head of a transformer"),
     "figure": ("sdmlib.cli.figure", "write the headline figure (SDM read weights vs softmax) to a PNG"),
     "radii": ("sdmlib.cli.radii", "optimal SDM radii: d*_SNR, d*_Mem and d*_CD for n, m, r"),
