@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ALGORITHM_STYLES, OKABE_ITO, figure, power_text, series_style
+from . import ALGORITHM_STYLES, OKABE_ITO, figure, legend_below, power_text, series_style
 
 __all__ = ["MODEL_STYLES", "RULE_STYLES", "model_style", "recall_figure", "rule_comparison_figure",
            "repeated_reads_figure", "sweep_figure",
@@ -371,4 +371,61 @@ def scan_timing_figure(table):
     ax.grid(axis="y", alpha=0.0)
     fig.legend(loc="outside lower center", ncols=2)
     ax.set_title("one query per read, one CPU thread unless stated")
+    return fig
+
+
+def scale_comparison_figure(comparisons: dict, bound: float):
+    """Reduced minus full-scale recall, one panel per protocol, with the combined error bars.
+
+    Parameters
+    ----------
+    comparisons : dict of str to pandas.DataFrame
+        ``protocol -> `sdmlib.reproduce.stored.compare_scales` table`` (columns ``model,
+        full, difference, z_diff, interval``), at most four protocols.
+    bound : float
+        The agreement bound on ``|z_diff|`` (``> 0``); points beyond it are drawn
+        with a heavy black edge.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Rows of two panels; in each, one marker per (model, d, h) at x = full-scale
+        recall, y = difference, with the ±``interval`` bar; a zero line; one legend
+        of models below.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame(dict(model=["hopfield", "pattern_sdm"], full=[0.3, 1.0], difference=[0.01, 0.0],
+    ...                       z_diff=[0.5, 0.0], interval=[0.02, 0.001]))
+    >>> fig = scale_comparison_figure({"E1": t}, bound=3.0)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (1, 'E1')
+    """
+    if not comparisons or len(comparisons) > 4:
+        raise ValueError(f"comparisons must hold 1 to 4 protocols, got {len(comparisons)}")
+    if not bound > 0:
+        raise ValueError(f"bound must be > 0, got {bound}")
+    names = list(comparisons)
+    ncols = 1 if len(names) == 1 else 2
+    nrows = (len(names) + ncols - 1) // ncols
+    fig, axes = figure(nrows, ncols, height=3.1 * nrows + 0.9)
+    axes = np.atleast_1d(axes)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.ravel(), names):
+        t = comparisons[name]
+        for model, sub in t.groupby("model", sort=False):
+            style = model_style(model)
+            ax.errorbar(sub["full"], sub["difference"], yerr=sub["interval"], ls="none", capsize=1.5, ms=4,
+                        elinewidth=0.8, alpha=0.85, color=style["color"], marker=style["marker"], label=model)
+            beyond = sub[sub["z_diff"].abs() > bound]
+            if len(beyond):
+                ax.plot(beyond["full"], beyond["difference"], ls="none", marker=style["marker"], ms=8,
+                        mfc="none", mec="black", mew=1.6)
+        ax.axhline(0.0, color="0.4", lw=0.8)
+        ax.set_title(name)
+        ax.set_xlabel("recall at full scale")
+        ax.set_ylabel("reduced − full")
+    legend_below(fig, ncols=3)
     return fig

@@ -23,8 +23,9 @@ file system. Layout of the output folder ``OUT``::
     OUT/cells/<protocol>-<scale>/<cell key>.csv    rows of one cell
     OUT/cells/<protocol>-<scale>/<cell key>.json   its seed, wall time, host, pid, start
     OUT/recall_<protocol>_<scale>.csv              all rows of a protocol (# header lines)
-    OUT/provenance.json                            the run: command, commit, versions,
-                                                   hardware, scheduler, start/end, every cell
+    OUT/provenance_<protocol>_<scale>.json         the run that computed them: command, commit,
+                                                   versions, hardware, scheduler, start/end, and
+                                                   every cell with its seed, wall time and worker
 
 Examples
 --------
@@ -339,13 +340,12 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
         bar.close()
     prov["finished"] = _now()
 
-    tables: dict[str, Any] = {}
-    records: list[dict[str, Any]] = []
     import pandas as pd
 
+    tables: dict[str, Any] = {}
     for name in names:
         mine = [c for c in cells if c.protocol == name]
-        parts = []
+        parts, records = [], []
         for cell in mine:
             rows, info = _read_cell(out, cell)
             parts.append(rows)
@@ -353,17 +353,18 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
         table = pd.concat(parts, ignore_index=True)
         table["d"] = table["d"].astype("Int64")
         tables[name] = table
+        record_path = out / f"provenance_{name}_{scale}.json"
+        if record_path.is_file() and not any(c.protocol == name for c in todo):
+            continue  # nothing new: keep the record (and table) of the run that computed the cells
+        record = {**prov, "protocols": [name], "cells": records,
+                  "cells_computed_by_this_run": sum(c.protocol == name for c in todo),
+                  "cell_seconds_total": round(sum(r["seconds"] for r in records), 1)}
+        _atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
         seeds = sorted({c.seed for c in mine})
         text = "\n".join(_header(prov, name, scale, seeds)) + "\n" + table.to_csv(index=False, float_format="%.17g")
         _atomic_write(out / f"recall_{name}_{scale}.csv", text)
-    prov["cells"] = records
-    prov["cell_seconds_total"] = round(sum(r["seconds"] for r in records), 1)
-    previous = out / "provenance.json"
-    if previous.is_file() and not todo:  # nothing new: keep the record of the run that computed the cells
-        prov = json.loads(previous.read_text(encoding="utf-8"))
-    else:
-        _atomic_write(previous, json.dumps(prov, indent=1, sort_keys=True, default=str) + "\n")
-    _say(progress, f"reproduce: wrote {', '.join(f'recall_{n}_{scale}.csv' for n in names)} and provenance.json to {out}")
+    _say(progress, f"reproduce: wrote {', '.join(f'recall_{n}_{scale}.csv' for n in names)} and their "
+                   f"provenance_<protocol>_{scale}.json records to {out}")
     return ReproduceResult(tables, len(todo), len(cells) - len(todo), out, prov)
 
 
