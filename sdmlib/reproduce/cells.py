@@ -62,7 +62,7 @@ def run_cell(cell: Cell, protocol: Any = None) -> tuple[Any, dict[str, Any]]:
     Parameters
     ----------
     cell : Cell
-        From `sdmlib.reproduce.protocol_cells`.
+        From `sdmlib.reproduce.grid.protocol_cells`.
     protocol : sdmlib.experiments.RecallProtocol, optional
         The protocol to run the cell under (default: ``cell.protocol`` at
         ``cell.scale``, as `sdmlib.experiments.recall_protocol` defines it);

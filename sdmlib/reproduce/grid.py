@@ -29,7 +29,7 @@ from typing import Sequence
 
 from sdmlib._validate import check_choice, check_int
 
-__all__ = ["Cell", "PROTOCOLS", "protocol_cells", "grid", "parse_protocols"]
+__all__ = ["Cell", "PROTOCOLS", "protocol_cells", "grid_cells", "parse_protocols"]
 
 #: Protocols the reproduce command knows, in the order it runs them.
 PROTOCOLS: tuple[str, ...] = ("E1", "E2", "E3", "E4")
@@ -79,7 +79,7 @@ def protocol_cells(name: str, scale: str = "reduced", seed: int = 0) -> list[Cel
     scale : {"full", "reduced"}
     seed : int
         Master seed ``>= 0``; the replicates are ``seed, seed + 1, ...``
-        (`sdmlib.experiments.RecallProtocol.n_datasets` of them), as in
+        (``RecallProtocol.n_datasets`` of them), as in
         `sdmlib.experiments.run_recall_protocol`.
 
     Returns
@@ -130,12 +130,12 @@ def parse_protocols(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(p for p in PROTOCOLS if p in items)
 
 
-def grid(protocols: Sequence[str], scale: str = "reduced", seed: int = 0) -> list[Cell]:
+def grid_cells(protocols: Sequence[str], scale: str = "reduced", seed: int = 0) -> list[Cell]:
     """The cells of several protocols, in protocol order (see `protocol_cells`).
 
     Examples
     --------
-    >>> len(grid(["E1", "E3"], "full")) == len(protocol_cells("E1", "full")) + len(protocol_cells("E3", "full"))
+    >>> len(grid_cells(["E1", "E3"], "full")) == len(protocol_cells("E1", "full")) + len(protocol_cells("E3", "full"))
     True
     """
     return [c for name in parse_protocols(protocols) for c in protocol_cells(name, scale, seed)]

@@ -10,7 +10,7 @@ command started again skips what is stored. The schedulers are
 ``"processes"``
     a local pool of worker processes (`concurrent.futures`), one per core;
 ``"dask"``
-    a `distributed.LocalCluster` sized to the machine (one single-threaded
+    a ``distributed.LocalCluster`` sized to the machine (one single-threaded
     worker process per core);
 ``"tcp://HOST:PORT"``
     an existing Dask cluster (for example one started by ``dask-jobqueue``

@@ -62,7 +62,7 @@ def stored_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def load_stored(protocol: str, scale: str = "full", root: str | os.PathLike | None = None) -> tuple[Any, dict[str, str]]:
-    """The stored table of ``protocol`` and its header fields (`sdmlib.reproduce.read_protocol_table`)."""
+    """The stored table of ``protocol`` and its header fields (`sdmlib.reproduce.run.read_protocol_table`)."""
     check_choice("protocol", protocol, PROTOCOLS)
     check_choice("scale", scale, ("full", "reduced"))
     path = stored_root(root) / f"recall_{protocol}_{scale}.csv"
@@ -111,7 +111,7 @@ def recheck_cells(protocol: str, scale: str = "full", *, k: int = 2, seed: int =
     root : path, optional
         Folder of the stored run (default ``book/data/full``).
     protocols_override : mapping, optional
-        As in `sdmlib.reproduce.reproduce` (for runs made with one).
+        As in `sdmlib.reproduce.run.reproduce` (for runs made with one).
 
     Returns
     -------
@@ -156,43 +156,50 @@ def recheck_cells(protocol: str, scale: str = "full", *, k: int = 2, seed: int =
     return result
 
 
-def compare_scales(full: Any, reduced: Any, *, z: float = 1.96) -> Any:
+def compare_scales(full: Any, reduced: Any, *, z: float = 1.96, resolution: float = 1.0) -> Any:
     """Set pooled full-scale and reduced-scale recall side by side.
 
     Parameters
     ----------
     full, reduced : pandas.DataFrame
-        Tables of `sdmlib.experiments.summarize_recall` (one row per model, d, r, h).
+        Tables of `sdmlib.experiments.summarize_recall` (one row per model, d, r, h;
+        columns ``mean``, ``sem``, ``std``, ``n_queries``) of independent runs.
     z : float
         Normal quantile of the intervals (``> 0``; 1.96: 95 %).
+    resolution : float
+        Passed to `sdmlib.recall_analysis.standard_error` (``>= 0``): the error bar of a
+        point where every query scored the same is ``resolution / N``.
 
     Returns
     -------
     pandas.DataFrame
-        model, d, h, ``full``/``full_sem``/``full_queries``, ``reduced``/``reduced_sem``/
-        ``reduced_queries``, ``difference`` (reduced − full) and ``z_diff`` (the
-        difference over its combined error bar, the seed-to-seed standard errors
-        with a floor of ``1/N`` each); rows present at both scales only.
+        model, d, h, ``full``/``full_se``/``full_queries``, ``reduced``/``reduced_se``/
+        ``reduced_queries``, ``difference`` (reduced − full), ``z_diff`` (the difference
+        over its combined standard error) and ``interval`` (``z`` times that error);
+        rows present at both scales only.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> f = pd.DataFrame(dict(model=["a"], d=[5], r=[1.0], h=[0], mean=[0.9], sem=[0.01], n_queries=[1000]))
-    >>> r = f.assign(mean=[0.95], sem=[0.03], n_queries=[100])
+    >>> f = pd.DataFrame(dict(model=["a"], d=[5], h=[0], mean=[0.9], sem=[0.01], std=[0.3], n_queries=[15360]))
+    >>> r = f.assign(mean=[0.95], sem=[0.03], n_queries=[96])
     >>> row = compare_scales(f, r).iloc[0]
-    >>> round(float(row["difference"]), 3), round(float(row["z_diff"]), 2)
-    (0.05, 1.58)
+    >>> round(float(row["difference"]), 3), round(float(row["z_diff"]), 2)   # 0.05 / sqrt(0.01² + 0.0306²)
+    (0.05, 1.55)
     """
+    from sdmlib.recall_analysis import standard_error
+
     z = check_real("z", z, lo=0.0, lo_open=True)
+    resolution = check_real("resolution", resolution, lo=0.0)
     keys = ["model", "d", "h"]
-    a = full[keys + ["mean", "sem", "n_queries"]].rename(
-        columns={"mean": "full", "sem": "full_sem", "n_queries": "full_queries"})
-    b = reduced[keys + ["mean", "sem", "n_queries"]].rename(
-        columns={"mean": "reduced", "sem": "reduced_sem", "n_queries": "reduced_queries"})
-    both = a.merge(b, on=keys, how="inner")
-    se_full = np.maximum(both["full_sem"].to_numpy(float), 1.0 / both["full_queries"].to_numpy(float))
-    se_red = np.maximum(both["reduced_sem"].to_numpy(float), 1.0 / both["reduced_queries"].to_numpy(float))
+    parts = []
+    for name, table in (("full", full), ("reduced", reduced)):
+        t = table[keys + ["mean", "n_queries"]].copy()
+        t[f"{name}_se"] = standard_error(table, resolution=resolution)
+        parts.append(t.rename(columns={"mean": name, "n_queries": f"{name}_queries"}))
+    both = parts[0].merge(parts[1], on=keys, how="inner")
+    se = np.hypot(both["full_se"].to_numpy(float), both["reduced_se"].to_numpy(float))
     both["difference"] = both["reduced"] - both["full"]
-    both["z_diff"] = both["difference"] / np.sqrt(se_full**2 + se_red**2)
-    both["interval"] = z * np.sqrt(se_full**2 + se_red**2)
+    both["z_diff"] = both["difference"] / se
+    both["interval"] = z * se
     return both.reset_index(drop=True)
