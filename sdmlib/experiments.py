@@ -302,6 +302,8 @@ def model_spec(
     r: Any = None,
     estimator: str = "as-published",
     on_empty: str = "keep",
+    backend: str = "numpy",
+    device: str | None = None,
 ) -> ModelSpec:
     """A standard model of the paper by its table label (see `RECALL_MODELS`).
 
@@ -322,6 +324,14 @@ def model_spec(
     on_empty : {"keep", "original"}
         Reads with nothing in range: keep the query (default) or do what the
         original did (binary SDMs: the all-zero vector).
+    backend : {"numpy", "torch"}
+        Array library of the memory (``"numpy"``: numpy, and numba for the
+        neuron scan where installed). ``"torch"`` runs every model but
+        ``hopfield`` (which has no torch route and stays on numpy) through the
+        torch back end of `sdmlib.memories`, on ``device``.
+    device : str or None
+        Torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; ``None``: the
+        memories' default); only with ``backend="torch"``.
 
     Returns
     -------
@@ -340,8 +350,17 @@ def model_spec(
     n = check_int("n", n, lo=1)
     check_choice("estimator", estimator, ("as-published", "ols"))
     check_choice("on_empty", on_empty, ("keep", "original"))
+    check_choice("backend", backend, ("numpy", "torch"))
+    if device is not None and backend != "torch":
+        raise ValueError(f"device is for backend='torch', got device={device!r} with backend={backend!r}")
+    if device is not None and not isinstance(device, str):
+        raise TypeError(f"device must be a str such as 'cpu' or 'cuda', got {type(device).__name__}")
     cls_name, space, uses_radius, neurons, fixed = _MODELS[name]
     kwargs = dict(fixed)
+    if backend == "torch" and cls_name != "Hopfield":
+        kwargs["backend"] = "torch"
+        if device is not None:
+            kwargs["device"] = device
     if neurons == "r":
         if r is not None:
             check_real("r", r, lo=0.0, lo_open=True)
@@ -765,6 +784,8 @@ class RecallProtocol:
         Convergence rule (see `recall_curves`).
     estimator : str
         β estimator of the attention models (``"as-published"`` or ``"ols"``).
+    backend : {"numpy", "torch"}
+        Array library of the memories (`model_spec`); ``device`` the torch device.
     on_empty : {"keep", "original"}
         What a read with no neuron/pattern in range does: ``"keep"`` leaves the
         query unchanged (the book's default); ``"original"`` does what the
@@ -790,6 +811,8 @@ class RecallProtocol:
     convergence: str = "per-query"
     estimator: str = "as-published"
     on_empty: str = "keep"
+    backend: str = "numpy"
+    device: str | None = None
 
     @property
     def queries_per_point(self) -> int:
@@ -892,6 +915,9 @@ def _validate_protocol(p: RecallProtocol) -> RecallProtocol:
     check_choice("convergence", p.convergence, ("per-query", "original"))
     check_choice("estimator", p.estimator, ("as-published", "ols"))
     check_choice("on_empty", p.on_empty, ("keep", "original"))
+    check_choice("backend", p.backend, ("numpy", "torch"))
+    if p.device is not None and (p.backend != "torch" or not isinstance(p.device, str)):
+        raise ValueError(f"device must be a torch device string and needs backend='torch', got {p.device!r}")
     return p
 
 
@@ -978,7 +1004,9 @@ def run_recall_protocol(p: RecallProtocol, seed: int = 0, *, progress: bool | No
     seed = check_int("seed", seed, lo=0)
     radii = recall_protocol_radii(p)
     specs = {
-        name: model_spec(name, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty) for name in p.models
+        name: model_spec(name, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty, backend=p.backend,
+                         device=p.device)
+        for name in p.models
     }
     table = recall_curves(
         specs,

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from sdmlib import experiments as ex
-from sdmlib.reproduce import Cell, cell_path, grid_cells, parse_protocols, protocol_cells, reproduce, run_cell, scheduler_name
+from sdmlib.reproduce import (Cell, cell_path, gpu_resources, grid_cells, parse_protocols, protocol_cells, reproduce,
+                              run_cell, scheduler_name)
 from sdmlib.reproduce.run import _stored
 
 #: A small E1: binary, continuous and radius-less models (BLAS products, convergence loops).
@@ -35,9 +36,7 @@ def test_cells_together_are_the_whole_protocol_run():
 
 
 def reproduce_cells(p, seed=0):
-    from sdmlib.reproduce.run import _override_cells
-
-    return _override_cells(p, p.name, p.scale, seed)
+    return protocol_cells(p.name, p.scale, seed, protocol=p)
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +146,27 @@ def test_cli_dry_run_counts_cells_and_stored_ones(tmp_path):
     done = _cli("--protocols", "E3", "--out", str(tmp_path), "--dry-run")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"E3 (reduced): {len(cells)} cells, 5 stored in {tmp_path}"
+
+
+def test_the_torch_back_end_gives_the_numpy_numbers_on_binary_memories(tmp_path, serial_run):
+    pytest.importorskip("torch")
+    torch_run = reproduce(["E3"], out=tmp_path, protocols_override=TINY, progress=False, backend="torch",
+                          device="cpu")
+    cells = protocol_cells("E3", "reduced", protocol=TINY_E3.replace(backend="torch", device="cpu"))
+    assert all(c.backend == "torch" and not c.gpu and c.key.endswith("-torch") for c in cells)
+    got = torch_run.tables["E3"]
+    assert (got["backend"] == "torch").all() and (got["device"] == "cpu").all()
+    pd.testing.assert_frame_equal(got.drop(columns=["backend", "device"]), serial_run.tables["E3"], check_exact=True)
+
+
+def test_a_tcp_address_reaches_an_existing_cluster_with_gpu_resources(tmp_path, serial_run):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  resources={"GPU": 1}, silence_logs=40) as cluster:
+        run = reproduce(["E3"], scheduler=cluster.scheduler_address, out=tmp_path, protocols_override=TINY,
+                        progress=False)
+    pd.testing.assert_frame_equal(run.tables["E3"], serial_run.tables["E3"], check_exact=True)
+    prov = json.loads((tmp_path / "provenance_E3_reduced.json").read_text())
+    assert prov["scheduler"] == cluster.scheduler_address and prov["workers"] == "cluster"
+    gpu_cell = Cell("E3", "full", "neuron_sdm", 19, 0, gpu=True, backend="torch")
+    assert gpu_resources(gpu_cell, True) == {"GPU": 1} and gpu_resources(gpu_cell, False) is None

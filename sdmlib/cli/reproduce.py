@@ -54,6 +54,11 @@ def build_parser() -> CommandParser:
                         help="worker processes of 'processes' and 'dask' (None: one per core)")
     parser.add_argument("--out", type=output_dir("--out"), default=None,
                         help="output folder (None: reproduce-<scale>); stored cells there are not recomputed")
+    parser.add_argument("--backend", default="numpy", choices=("numpy", "torch"),
+                        help="array library of the memories (torch: every model but hopfield)")
+    parser.add_argument("--device", default=None,
+                        help="torch device with --backend torch: cpu, cuda, cuda:1, ... (None: the memories' "
+                             "default); cuda cells ask a Dask cluster for a worker with a GPU resource")
     parser.add_argument("--seed", type=int_arg("--seed", lo=0), default=0,
                         help="master seed; the replicates are seed, seed+1, ...")
     parser.add_argument("--dry-run", action="store_true", help="list how many cells each protocol has and exit")
@@ -68,14 +73,22 @@ def run(args: argparse.Namespace) -> int:
     from sdmlib.reproduce.run import _stored, reproduce
 
     names = parse_protocols(args.protocols) if isinstance(args.protocols, str) else args.protocols
+    if args.device is not None and args.backend != "torch":
+        raise ValueError("--device needs --backend torch")
+    if args.device is not None and not (args.device == "cpu" or args.device.startswith("cuda")):
+        raise ValueError(f"--device must be cpu, cuda or cuda:N, got {args.device!r}")
     out = Path(args.out) if args.out is not None else Path(f"reproduce-{args.scale}")
     if args.dry_run:
         for name in names:
-            cells = protocol_cells(name, args.scale, args.seed)
+            from sdmlib import experiments as ex
+
+            p = ex.recall_protocol(name, args.scale).replace(backend=args.backend, device=args.device)
+            cells = protocol_cells(name, args.scale, args.seed, protocol=p)
             done = sum(_stored(out, c) for c in cells) if out.is_dir() else 0
             print(f"{name} ({args.scale}): {len(cells)} cells, {done} stored in {out}")
         return 0
     command = "python -m sdmlib reproduce " + " ".join(shlex.quote(a) for a in getattr(args, "_argv", []))
     reproduce(names, args.scale, args.scheduler, out, seed=args.seed, workers=args.workers,
-              progress=False if args.no_progress else True, command=command.strip())
+              progress=False if args.no_progress else True, command=command.strip(), backend=args.backend,
+              device=args.device)
     return 0

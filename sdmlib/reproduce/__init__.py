@@ -16,11 +16,11 @@ that recomputes a sample of them).
 
 from sdmlib.reproduce.cells import CONFIG_COLUMNS, run_cell, single_thread_blas
 from sdmlib.reproduce.grid import PROTOCOLS, Cell, grid_cells, parse_protocols, protocol_cells
-from sdmlib.reproduce.run import SCHEDULERS, ReproduceResult, cell_path, read_protocol_table, reproduce, scheduler_name
+from sdmlib.reproduce.run import SCHEDULERS, ReproduceResult, cell_path, read_protocol_table, reproduce, scheduler_name, gpu_resources
 from sdmlib.reproduce.stored import compare_scales, load_stored, recheck_cells, stored_provenance
 
 __all__ = [
     "Cell", "PROTOCOLS", "protocol_cells", "grid_cells", "parse_protocols", "run_cell", "single_thread_blas",
     "CONFIG_COLUMNS", "reproduce", "ReproduceResult", "SCHEDULERS", "read_protocol_table", "cell_path",
-    "scheduler_name", "load_stored", "stored_provenance", "recheck_cells", "compare_scales",
+    "scheduler_name", "gpu_resources", "load_stored", "stored_provenance", "recheck_cells", "compare_scales",
 ]

@@ -83,7 +83,10 @@ def run_cell(cell: Cell, protocol: Any = None) -> tuple[Any, dict[str, Any]]:
         raise TypeError(f"cell must be a sdmlib.reproduce.Cell, got {type(cell).__name__}")
     p = ex.recall_protocol(cell.protocol, cell.scale) if protocol is None else protocol
     radii = ex.recall_protocol_radii(p)
-    spec = ex.model_spec(cell.model, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty)
+    if p.backend != cell.backend:
+        raise ValueError(f"cell.backend is {cell.backend!r}, the protocol's back end is {p.backend!r}")
+    spec = ex.model_spec(cell.model, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty, backend=p.backend,
+                         device=p.device)
     if spec.uses_radius and cell.d not in radii:
         raise ValueError(f"cell.d must be one of the protocol's radii {list(radii)}, got {cell.d}")
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -113,6 +116,9 @@ def run_cell(cell: Cell, protocol: Any = None) -> tuple[Any, dict[str, Any]]:
     rows["on_empty"] = p.on_empty
     rows["max_steps"] = p.max_steps
     rows["convergence"] = p.convergence
+    if p.backend != "numpy":  # numpy tables keep their columns; other back ends say which ran
+        rows["backend"] = p.backend
+        rows["device"] = p.device or "default"
     info = {"key": cell.key, "seed": cell.seed, "seconds": round(seconds, 3), "host": socket.gethostname(),
             "pid": os.getpid(), "started": started}
     return rows, info

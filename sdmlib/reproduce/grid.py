@@ -25,7 +25,7 @@ The reduced E1 grid: 7 radius models x 6 radii + 2 models without a radius, for 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from sdmlib._validate import check_choice, check_int
 
@@ -52,8 +52,12 @@ class Cell:
         Replicate seed: the data set, targets, perturbations and neurons of the
         cell all derive from it.
     gpu : bool
-        Whether the cell profits from a GPU (a Dask worker with a ``GPU``
-        resource gets it when the cluster has one).
+        Whether the cell runs on a GPU (``device="cuda..."``): on a Dask
+        cluster it then asks for a worker with a ``GPU`` resource, when one
+        offers it.
+    backend : {"numpy", "torch"}
+        Array library of the cell's memories (part of the key: a torch cell is
+        stored apart from its numpy twin).
     """
 
     protocol: str
@@ -62,15 +66,17 @@ class Cell:
     d: int | None
     seed: int
     gpu: bool = False
+    backend: str = "numpy"
 
     @property
     def key(self) -> str:
         """A file-name-safe identifier, unique within a grid."""
         d = "none" if self.d is None else str(self.d)
-        return f"{self.protocol}-{self.scale}-{self.model}-d{d}-s{self.seed}"
+        tail = "" if self.backend == "numpy" else f"-{self.backend}"
+        return f"{self.protocol}-{self.scale}-{self.model}-d{d}-s{self.seed}{tail}"
 
 
-def protocol_cells(name: str, scale: str = "reduced", seed: int = 0) -> list[Cell]:
+def protocol_cells(name: str, scale: str = "reduced", seed: int = 0, *, protocol: Any = None) -> list[Cell]:
     """Every cell of recall protocol ``name`` at ``scale``, for master seed ``seed``.
 
     Parameters
@@ -81,6 +87,9 @@ def protocol_cells(name: str, scale: str = "reduced", seed: int = 0) -> list[Cel
         Master seed ``>= 0``; the replicates are ``seed, seed + 1, ...``
         (``RecallProtocol.n_datasets`` of them), as in
         `sdmlib.experiments.run_recall_protocol`.
+    protocol : sdmlib.experiments.RecallProtocol, optional
+        A modified protocol named ``name`` at ``scale`` (its models, radii,
+        back end and device define the cells); default: the standard one.
 
     Returns
     -------
@@ -97,14 +106,20 @@ def protocol_cells(name: str, scale: str = "reduced", seed: int = 0) -> list[Cel
     check_choice("name", name, PROTOCOLS)
     check_choice("scale", scale, ("full", "reduced"))
     seed = check_int("seed", seed, lo=0)
-    p = ex.recall_protocol(name, scale)
+    if protocol is None:
+        p = ex.recall_protocol(name, scale)
+    elif not isinstance(protocol, ex.RecallProtocol) or protocol.name != name or protocol.scale != scale:
+        raise ValueError(f"protocol must be a RecallProtocol named {name!r} at scale {scale!r}")
+    else:
+        p = protocol
     radii = ex.recall_protocol_radii(p)
+    gpu = p.backend == "torch" and (p.device or "").startswith("cuda")
     cells = []
     for model in p.models:
         spec = ex.model_spec(model, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty)
         for d in radii if spec.uses_radius else (None,):
             for s in range(seed, seed + p.n_datasets):
-                cells.append(Cell(name, scale, model, None if d is None else int(d), s))
+                cells.append(Cell(name, scale, model, None if d is None else int(d), s, gpu=gpu, backend=p.backend))
     return cells
 
 

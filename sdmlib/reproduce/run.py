@@ -60,7 +60,8 @@ from sdmlib._validate import check_bool, check_choice, check_int
 from sdmlib.reproduce.cells import run_cell
 from sdmlib.reproduce.grid import Cell, parse_protocols, protocol_cells
 
-__all__ = ["reproduce", "ReproduceResult", "SCHEDULERS", "read_protocol_table", "cell_path", "scheduler_name"]
+__all__ = ["reproduce", "ReproduceResult", "SCHEDULERS", "read_protocol_table", "cell_path", "scheduler_name",
+           "gpu_resources"]
 
 #: Scheduler names; a ``tcp://HOST:PORT`` address is also accepted.
 SCHEDULERS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -222,6 +223,21 @@ def _pool_results(cells: Sequence[Cell], scheduler: str, workers: int,
     yield from _dask_results(cells, scheduler, workers, protocols)
 
 
+def gpu_resources(cell: Cell, cluster_has_gpu: bool) -> dict[str, int] | None:
+    """The Dask resource request of a cell: one ``GPU`` for a GPU cell on a cluster that offers GPUs.
+
+    On a cluster without ``GPU`` resources a GPU cell runs on any worker (and fails
+    there if that worker has no CUDA device); CPU cells never ask.
+
+    Examples
+    --------
+    >>> gpu_cell = Cell("E1", "full", "pattern_sdm", 11, 0, gpu=True, backend="torch")
+    >>> gpu_resources(gpu_cell, True), gpu_resources(gpu_cell, False), gpu_resources(Cell("E1", "full", "hopfield", None, 0), True)
+    ({'GPU': 1}, None, None)
+    """
+    return {"GPU": 1} if (cell.gpu and cluster_has_gpu) else None
+
+
 def _dask_results(cells: Sequence[Cell], scheduler: str, workers: int,
                   protocols: Mapping[str, Any]) -> Iterator[tuple[Cell, Any, dict[str, Any]]]:
     try:
@@ -245,7 +261,7 @@ def _dask_results(cells: Sequence[Cell], scheduler: str, workers: int,
         has_gpu = any("GPU" in (w.get("resources") or {}) for w in info.get("workers", {}).values())
         futures = {}
         for cell in cells:
-            resources = {"GPU": 1} if (cell.gpu and has_gpu) else None
+            resources = gpu_resources(cell, has_gpu)
             fut = client.submit(on_worker, cell, protocols.get(cell.protocol), key=f"sdmlib-{cell.key}",
                                 pure=False, resources=resources)
             futures[fut] = cell
@@ -260,7 +276,8 @@ def _dask_results(cells: Sequence[Cell], scheduler: str, workers: int,
 
 def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", scheduler: str = "serial",
               out: str | os.PathLike = "reproduce-out", *, seed: int = 0, workers: int | None = None,
-              progress: bool | None = None, command: str | None = None,
+              progress: bool | None = None, command: str | None = None, backend: str = "numpy",
+              device: str | None = None,
               protocols_override: Mapping[str, Any] | None = None) -> ReproduceResult:
     """Run recall protocols as a grid of independent cells, resumably; see the module text.
 
@@ -285,6 +302,13 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
         only on a terminal).
     command : str, optional
         The command line to record (default: ``sys.argv``).
+    backend : {"numpy", "torch"}
+        Array library of the memories (`sdmlib.experiments.model_spec`); torch
+        cells are stored under their own keys.
+    device : str or None
+        Torch device of ``backend="torch"`` (``"cpu"``, ``"cuda"``, ...). Cells on
+        ``cuda`` ask a Dask cluster for a worker with a ``GPU`` resource when one
+        has it (``dask worker ... --resources GPU=1``).
     protocols_override : mapping, optional
         ``name -> RecallProtocol`` to run instead of the named protocol at
         ``scale`` (tests and small demonstrations; the cells use its radii).
@@ -306,14 +330,18 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
         workers = 1
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    from sdmlib import experiments as ex
+
+    check_choice("backend", backend, ("numpy", "torch"))
     override = dict(protocols_override or {})
+    if backend != "numpy" or device is not None:
+        for name in names:
+            base = override.get(name, None) or ex.recall_protocol(name, scale)
+            override[name] = base.replace(backend=backend, device=device)
 
     cells: list[Cell] = []
     for name in names:
-        if name in override:
-            cells += _override_cells(override[name], name, scale, seed)
-        else:
-            cells += protocol_cells(name, scale, seed)
+        cells += protocol_cells(name, scale, seed, protocol=override.get(name))
     todo = [c for c in cells if not _stored(out, c)]
     prov = {
         "command": command if command is not None else " ".join(shlex.quote(a) for a in sys.argv),
@@ -322,6 +350,7 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
         "versions": _versions(),
         "hardware": {"cpu": _cpu(), "cores": cores, "gpus": _gpus(), "platform": platform.platform()},
         "scheduler": scheduler,
+        "backend": backend if device is None else f"{backend} on {device}",
         "workers": workers if not scheduler.startswith("tcp://") else "cluster",
         "protocols": list(names),
         "scale": scale,
@@ -366,22 +395,6 @@ def reproduce(protocols: str | Sequence[str] = "all", scale: str = "reduced", sc
     _say(progress, f"reproduce: wrote {', '.join(f'recall_{n}_{scale}.csv' for n in names)} and their "
                    f"provenance_<protocol>_{scale}.json records to {out}")
     return ReproduceResult(tables, len(todo), len(cells) - len(todo), out, prov)
-
-
-def _override_cells(p: Any, name: str, scale: str, seed: int) -> list[Cell]:
-    from sdmlib import experiments as ex
-
-    if not isinstance(p, ex.RecallProtocol) or p.name != name:
-        raise ValueError(f"protocols_override[{name!r}] must be a RecallProtocol named {name!r}")
-    if p.scale != scale:
-        raise ValueError(f"protocols_override[{name!r}] has scale {p.scale!r}, the run asks for {scale!r}")
-    cells = []
-    for model in p.models:
-        spec = ex.model_spec(model, p.n, r=p.r, estimator=p.estimator, on_empty=p.on_empty)
-        for d in ex.recall_protocol_radii(p) if spec.uses_radius else (None,):
-            for s in range(seed, seed + p.n_datasets):
-                cells.append(Cell(name, scale, model, None if d is None else int(d), s))
-    return cells
 
 
 def _cpu() -> str:
