@@ -45,3 +45,40 @@ def test_glue_figure_fails_on_a_figure_that_cannot_be_drawn():
     ax.set_title(r"$\frac{1}{$")
     with pytest.raises(ValueError):
         glue_figure("fig-broken", fig)
+
+
+def _data_pixels_under_legend(n: int) -> tuple[int, str]:
+    """(pixels of plotted data inside the legend box, where the legend is) of the headline figure.
+
+    Independent of the placement code: the figure is rasterised once with its legend (for the
+    box) and once with the legend and the grid hidden, and every pixel of the box that is not the
+    white background is data drawn there.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sdmlib.cli.figure import default_radii
+
+    fig = attention_vs_sdm_figure(n=n, radii=default_radii(n))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend() or fig.legends[0]
+    box = legend.get_window_extent()
+    where = "below" if legend in fig.legends else legend._loc
+    legend.set_visible(False)
+    ax.grid(False)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    height = pixels.shape[0]
+    # display y runs upwards, image rows downwards; one pixel inside the box's edge
+    rows = slice(int(np.ceil(height - box.y1)) + 1, int(np.floor(height - box.y0)) - 1)
+    cols = slice(int(np.ceil(box.x0)) + 1, int(np.floor(box.x1)) - 1)
+    inside = pixels[rows, cols]
+    return int((inside < 250).any(axis=2).sum()), where
+
+
+def test_headline_legend_covers_no_data():
+    """At n = 10 the weights fill the upper left (where the legend sat for n = 64): it must move."""
+    for n in (10, 64, 256):
+        covered, where = _data_pixels_under_legend(n)
+        assert covered == 0, f"n = {n}: the legend ({where}) covers {covered} pixels of data"

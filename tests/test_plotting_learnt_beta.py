@@ -68,3 +68,31 @@ def test_sweep_figure_plots_loss_relative_to_bayes_and_recall():
     assert np.allclose(top.get_lines()[0].get_ydata(), sweep.mse / bayes)
     assert np.allclose(bottom.get_lines()[0].get_ydata(), sweep.recall)
     assert top.get_xscale() == "log" and fig.legends
+
+
+def test_band_swatch_in_the_legend_is_visible_and_the_band_stays_light():
+    """The legend's swatch of the SDM band must stand out from the white page (the band's own
+    alpha-0.12 fill is 240 on 255); the band in the panels keeps its light fill."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Patch
+
+    rows = [dict(n=n, m=8, eps=e, g0_rule=r, seed=s, abs_g=LB.bayes_beta(n, e) * (1 + 0.01 * s))
+            for n in (16, 32, 64) for e in (0.1, 0.3) for r in LB.G0_RULES for s in range(3)]
+    summary = LB.runs_summary(pd.DataFrame(rows), "abs_g")
+    lines = {n: LB.sdm_lines(n, 8) for n in (16, 32, 64)}
+    eps_c = np.linspace(0.05, 0.45, 9)
+    fig = learnt_scale_figure(summary, lines, bayes_curve={n: (eps_c, [LB.bayes_beta(n, e) for e in eps_c])
+                                                           for n in (16, 32, 64)}, title="t")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    legend = fig.axes[3].get_legend()
+    swatch = [h for h, t in zip(legend.legend_handles, legend.get_texts()) if t.get_text().startswith("SDM band")]
+    assert len(swatch) == 1 and isinstance(swatch[0], Patch)
+    box = swatch[0].get_window_extent()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    height = pixels.shape[0]
+    patch = pixels[int(height - box.y1) - 1:int(height - box.y0) + 2, int(box.x0) - 1:int(box.x1) + 2]
+    # the outline in the band's grey (153 of 255) is drawn; the faint fill alone is 240
+    assert patch.min() <= 170, patch.min()
+    band = [p for p in fig.axes[0].patches if p.get_label() == "SDM band [β_CD, β_Mem]"]
+    assert len(band) == 1 and band[0].get_alpha() == pytest.approx(0.12)

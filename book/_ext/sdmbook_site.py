@@ -7,8 +7,9 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). It does six things:
   re-runs the chapter (``make chapter CH=book/<chapter>.md``) and a link to the source in the
   repository (``repository.url`` of ``_config.yml``, the one place the URL is typed).
 * **Notebook downloads.** After the build, each executed notebook of ``_build/jupyter_execute``
-  is copied beside its page with its figures re-encoded at :data:`NOTEBOOK_FIGURE_WIDTH` px
-  (palette PNG): the outputs stay, the download stays small.
+  is copied beside its page (compact JSON) with its figures re-encoded at
+  :data:`NOTEBOOK_FIGURE_WIDTH` px and :data:`NOTEBOOK_COLOURS` colours (palette PNG, large
+  areas exact): the outputs stay, the download stays small.
 * **List of figures.** The ``{list-of-figures}`` directive (``book/figures.md``) lists every
   numbered figure of the book with its number, chapter and the first sentence of its caption,
   collected from the documents at build time (never typed by hand).
@@ -18,13 +19,18 @@ Registered in ``_config.yml`` (``sphinx.local_extensions``). It does six things:
   of figures; the theme's download menu offers the executed notebook, the source in the
   repository and print-to-PDF (the theme's own entries pointed at files the site does not ship).
 * **Weight.** After the build, files no page loads are removed from ``_static`` (MathJax
-  components other than ``tex-chtml.js``, its a11y/speech engines, source maps, the theme's
-  translation catalogues, TrueType copies of the woff2 icon fonts) and the theme's 1.5 MB
+  components other than ``tex-chtml.js``, its a11y/speech engines, the TeX extensions it
+  contains already, source maps, the theme's translation catalogues, Jinja macros and unused
+  launch-button logos, TrueType copies of the woff2 icon fonts) and the theme's 1.5 MB
   ``fontawesome.js`` (which only swaps the icon font for inline SVG) is replaced by a stub, so
   the icons are drawn by the icon font the theme's CSS already loads. Figures in ``_images``
-  are re-encoded as palette PNGs (:func:`palette_png`), losslessly for these figures' few
-  colours up to antialiasing. ``tests/test_site.py`` checks in a browser that every resource a
-  page requests exists, so a pruned file a page needs fails the check.
+  are reduced to 256 colours (large areas such as the background, bands and ribbons exact;
+  antialiased edges within :data:`PALETTE_MAX_ERROR`) and stored as lossless WebP
+  (:func:`webp_figure`; the pages are pointed at ``X.webp``), at their full 2×-screen width.
+  Code blocks lose the markup of tokens drawn in the block's own colour
+  (:func:`strip_plain_tokens`). ``tests/test_site.py`` checks in a browser that every resource
+  a page requests exists, so a pruned file a page needs fails the check, and that the whole
+  site stays under its weight budget.
 """
 
 from __future__ import annotations
@@ -48,10 +54,19 @@ logger = logging.getLogger(__name__)
 #: matplotlib figure at (6.4 in × 100 dpi); the page shows the full resolution. Re-running the
 #: notebook redraws them at full resolution.
 NOTEBOOK_FIGURE_WIDTH = 600
-#: Colours of a re-encoded figure (palette PNG).
+#: Colours of a re-encoded figure of the site.
 PALETTE_COLOURS = 256
+#: Colours of a notebook preview, of which ``NOTEBOOK_GREYS`` a grey ramp: 600 px previews keep
+#: their large areas exact (PALETTE_FLAT_SHARE) and their text legible with 64 colours, in 13 %
+#: fewer bytes than with 256 (1.74 MB against 2.01 MB for the book's 67 figures). Measured on a
+#: third of them: without the ramp, 64 colours tinted 2.7 % of the grey pixels by over 10 levels
+#: (up to 48: pink grid lines), with it 0.1 % (up to 19; 256 colours without it: 0.6 %, up to 24).
+#: The site's figures need no ramp: at 256 colours 0.04 % of their grey pixels move, by at most 18.
+NOTEBOOK_COLOURS, NOTEBOOK_GREYS = 64, 16
+#: Effort of the lossless WebP encoder (0-6): 6 takes 25 times longer for 0.2 % fewer bytes.
+WEBP_METHOD = 4
 #: Bumped whenever the re-encoding changes, so that cached results of an older one are not used.
-IMAGE_ENCODING = 5
+IMAGE_ENCODING = 8
 #: Largest change of any pixel's colour channel (of 255) a palette PNG may make (antialiased
 #: edges and colour-map gradients move by up to about 18 with maximum-coverage quantisation).
 PALETTE_MAX_ERROR = 24
@@ -64,6 +79,13 @@ PALETTE_FLAT_SHARE, PALETTE_FLAT_ERROR = 0.01, 8
 #: What of ``_static/mathjax`` the pages load: the combined TeX → CommonHTML component, its
 #: fonts, and the TeX extensions it autoloads when a page uses one of their macros.
 MATHJAX_KEEP = ("tex-chtml.js", "output/chtml/fonts/woff-v2/", "input/tex/extensions/")
+#: ... less the TeX extensions no page can request: those ``tex-chtml.js`` contains already (it
+#: preloads them) and ``all-packages.js``, a bundle of every extension that only an explicit
+#: ``loader.load`` fetches (270 kB together).
+MATHJAX_NEVER_FETCHED = tuple(f"input/tex/extensions/{name}.js" for name in (
+    "all-packages", "ams", "newcommand", "noundefined", "require", "autoload", "configmacros"))
+#: Files of the themes' ``_static`` that no browser fetches: Jinja macros of their build.
+THEME_TEMPLATES = ("webpack-macros.html", "sbt-webpack-macros.html")
 FONTAWESOME_STUB = (
     "/* sdmbook: the theme's fontawesome.js (1.5 MB) only replaces <i class=\"fa-...\"> icons by\n"
     "   inline SVG; the icon font of the theme's CSS draws the same icons, so it is not shipped\n"
@@ -74,85 +96,170 @@ FONTAWESOME_STUB = (
 # ---------------------------------------------------------------------------- images
 
 
-def _palette_keeping_large_areas(rgb):
-    """``rgb`` mapped to 256 colours: every colour covering ``PALETTE_FLAT_SHARE`` of the image
-    exactly, the rest from a maximum-coverage palette, each pixel to its nearest entry (no
-    dithering). Quantisers alone merged a faint band into the background."""
+def _quantised(rgb, colours: int, greys: int = 0):
+    """``rgb`` (an opaque RGB image) mapped to ``colours`` colours, and whether that is faithful.
+
+    Every colour covering ``PALETTE_FLAT_SHARE`` of the image gets its own entry (up to half the
+    palette), ``greys`` evenly spaced greys follow, the rest come from a maximum-coverage
+    palette, and each distinct colour is drawn
+    with its nearest entry (exactly, in numpy: PIL's own mapping is approximate and turned the
+    white background into 250). Quantisers alone merged a faint band into the background.
+
+    Returns ``(palette image, largest channel error, large areas kept)``: the last is False when
+    a large area moved by more than ``PALETTE_FLAT_ERROR`` levels or two large areas that differ
+    by more than that share one entry.
+    """
     from PIL import Image
 
-    large = [colour for count, colour in rgb.getcolors(1 << 24)
-             if count >= PALETTE_FLAT_SHARE * rgb.width * rgb.height][: PALETTE_COLOURS // 2]
-    rest = rgb.quantize(PALETTE_COLOURS - len(large), method=Image.Quantize.MAXCOVERAGE)
-    colours = [c for colour in large for c in colour] + rest.getpalette()[: 3 * (PALETTE_COLOURS - len(large))]
-    colours += [0] * (3 * PALETTE_COLOURS - len(colours))
-    # each distinct colour to its nearest entry, exactly (PIL's own mapping is approximate and
-    # turned the white background into 250)
     pixels = np.asarray(rgb, dtype=np.int32)
     packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
-    distinct, inverse = np.unique(packed.ravel(), return_inverse=True)
+    distinct, inverse, counts = np.unique(packed.ravel(), return_inverse=True, return_counts=True)
     rgb_distinct = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], axis=1)
-    entries = np.array(colours, dtype=np.int32).reshape(-1, 3)
+    is_large = counts >= PALETTE_FLAT_SHARE * packed.size
+    by_count = np.argsort(-counts[is_large], kind="stable")
+    large = rgb_distinct[is_large][by_count][: colours // 2]
+    # a ramp of greys keeps the antialiased edges of black text and grey lines grey: with few
+    # colours the nearest entry of a maximum-coverage palette tinted them (pink grid lines)
+    levels = np.linspace(0, 255, greys).round().astype(np.int32) if greys else np.zeros(0, np.int32)
+    greys = np.array([(v, v, v) for v in levels if not (large == v).all(axis=1).any()],
+                     dtype=np.int32).reshape(-1, 3)
+    n_rest = colours - len(large) - len(greys)
+    rest = rgb.quantize(n_rest, method=Image.Quantize.MAXCOVERAGE)
+    rest_entries = np.array(rest.getpalette()[: 3 * n_rest], dtype=np.int32).reshape(-1, 3)
+    entries = np.concatenate([large, greys, rest_entries])
     nearest = np.empty(len(distinct), dtype=np.uint8)
     for start in range(0, len(distinct), 4096):   # bounded memory: 4096 x 256 distances at a time
         block = rgb_distinct[start:start + 4096]
         nearest[start:start + 4096] = ((block[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    error = np.abs(rgb_distinct - entries[nearest]).max(axis=1)
+    large_entry = nearest[is_large]
+    large_colours = rgb_distinct[is_large]
+    apart = np.abs(large_colours[:, None, :] - large_colours[None, :, :]).max(axis=2) > PALETTE_FLAT_ERROR
+    merged = bool((apart & (large_entry[:, None] == large_entry[None, :])).any())
+    kept = not merged and (error[is_large].max(initial=0) <= PALETTE_FLAT_ERROR)
     out = Image.fromarray(nearest[inverse].reshape(packed.shape), mode="P")
-    out.putpalette(colours)
-    return out
+    flat = entries.astype(np.uint8).ravel().tolist()
+    out.putpalette(flat + [0] * (3 * 256 - len(flat)))
+    return out, int(error.max()), kept
 
 
-def palette_png(data: bytes, max_width: int | None = None) -> bytes:
-    """Re-encode a PNG as a palette PNG of :data:`PALETTE_COLOURS` colours, optionally narrower.
+def _check_encoding(max_width, colours, greys: int = 0) -> None:
+    if isinstance(colours, bool) or not isinstance(colours, int) or not 16 <= colours <= 256:
+        raise ValueError(f"colours must be an integer from 16 to 256, got {colours!r}")
+    if isinstance(greys, bool) or not isinstance(greys, int) or not (greys == 0 or 2 <= greys <= colours // 4):
+        raise ValueError(f"greys must be 0 or an integer from 2 to colours // 4 = {colours // 4}, got {greys!r}")
+    if max_width is not None and (isinstance(max_width, bool) or not isinstance(max_width, int) or max_width < 16):
+        raise ValueError(f"max_width must be None or an integer >= 16 (px), got {max_width!r}")
 
-    Returns ``data`` unchanged when the result would not be smaller (or it is no PNG).
+
+def _reduced_picture(data: bytes, max_width: int | None, colours: int, greys: int = 0):
+    """The picture a re-encoded figure shows, or None when ``data`` is no PNG.
+
+    The PNG ``data``, narrowed to ``max_width`` px (LANCZOS) if wider, mapped to ``colours``
+    colours by :func:`_quantised` when that keeps every large area (and, at full width, every
+    pixel within ``PALETTE_MAX_ERROR``), else in its full colours (RGB, or RGBA when it is not
+    opaque: no figure of the book is).
     """
     from PIL import Image
 
+    _check_encoding(max_width, colours, greys)
+    with Image.open(io.BytesIO(data)) as im:
+        if im.format != "PNG":
+            return None
+        im = im.convert("RGBA")
+    if max_width is not None and im.width > max_width:
+        im = im.resize((max_width, round(im.height * max_width / im.width)), Image.LANCZOS)
+    if np.asarray(im.getchannel("A")).min() < 255:
+        return im
+    im = im.convert("RGB")
+    quantised, error, kept = _quantised(im, colours, greys)
+    # a narrowed copy (the notebook downloads' previews) has many resampled edge colours: there
+    # only the large areas must be exact
+    if kept and (max_width is not None or error <= PALETTE_MAX_ERROR):
+        return quantised
+    return im
+
+
+def palette_png(data: bytes, max_width: int | None = None, colours: int = PALETTE_COLOURS, greys: int = 0) -> bytes:
+    """Re-encode a PNG as a palette PNG of ``colours`` colours (16 to 256), optionally narrower.
+
+    ``greys`` entries (0, or 2 to ``colours // 4``) are an evenly spaced grey ramp, for few colours.
+
+    Large areas (background, bands, ribbons) keep their exact colours; when a palette cannot
+    draw the figure faithfully (see :func:`_reduced_picture`) its full colours are kept.
+    Returns ``data`` unchanged when the result would not be smaller, it is no PNG, or it is a
+    palette PNG already no wider than ``max_width``.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> a = np.full((400, 600, 3), 255, np.uint8); a[130:270] = 240; a[140:260, 10:590] = (0, 114, 178)
+    >>> buf = io.BytesIO(); Image.fromarray(a).save(buf, "PNG")
+    >>> slim = Image.open(io.BytesIO(palette_png(buf.getvalue())))
+    >>> slim.mode, bool((np.asarray(slim.convert("RGB")) == a).all())
+    ('P', True)
+    """
+    from PIL import Image
+
+    _check_encoding(max_width, colours, greys)
     try:
         with Image.open(io.BytesIO(data)) as im:
-            if im.format != "PNG":
+            if im.format == "PNG" and im.mode == "P" and (max_width is None or im.width <= max_width):
                 return data
-            if im.mode == "P" and (max_width is None or im.width <= max_width):
-                return data
-            im = im.convert("RGBA")
-            if max_width is not None and im.width > max_width:
-                height = round(im.height * max_width / im.width)
-                im = im.resize((max_width, height), Image.LANCZOS)
-            # fast octree merged a faint band (242) and white into one grey (253) and erased the
-            # light bands of the book's figures: large areas keep their exact colours
-            pixels = np.asarray(im, dtype=np.int16)
-            if pixels[..., 3].min() == 255:   # opaque (every figure of the book): quantise RGB
-                im = im.convert("RGB")
-                quantised = _palette_keeping_large_areas(im)
-            else:                             # only fast octree takes an alpha channel
-                quantised = im.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
-            error = np.abs(np.asarray(quantised.convert(im.mode), dtype=np.int16) - np.asarray(im, dtype=np.int16))
-            kept = np.array([c for _, c in quantised.convert(im.mode).getcolors(PALETTE_COLOURS + 1)],
-                            dtype=np.int16).reshape(-1, len(im.mode))
-            common = [item for item in im.getcolors(1 << 24) if item[0] >= PALETTE_FLAT_SHARE * im.width * im.height]
-            gaps = np.stack([np.abs(kept - np.array(c, dtype=np.int16)).max(axis=1) for _, c in common])
-            nearest = gaps.argmin(axis=1)      # the palette entry each large area is drawn with
-            colours = np.array([c for _, c in common], dtype=np.int16).reshape(len(common), -1)
-            apart = np.abs(colours[:, None, :] - colours[None, :, :]).max(axis=2) > PALETTE_FLAT_ERROR
-            merged = bool((apart & (nearest[:, None] == nearest[None, :])).any())   # distinct areas, one entry
-            out = io.BytesIO()
-            # a narrowed copy (the notebook downloads' previews) has many resampled edge
-            # colours: there only the large areas must be exact
-            too_far = max_width is None and error.max() > PALETTE_MAX_ERROR
-            if too_far or gaps.min(axis=1).max() > PALETTE_FLAT_ERROR or merged:
-                im.save(out, "PNG", optimize=True)   # too many colours for a palette: keep them
-            else:
-                quantised.save(out, "PNG", optimize=True)
+        picture = _reduced_picture(data, max_width, colours, greys)
+        if picture is None:
+            return data
+        out = io.BytesIO()
+        picture.save(out, "PNG", optimize=True)
     except Exception as err:  # an image we cannot read stays as it is; the site check judges it
         logger.warning(f"sdmbook_site: cannot re-encode an image ({err})", type="sdmbook", subtype="image")
         return data
     return out.getvalue() if out.tell() < len(data) else data
 
 
+def webp_figure(data: bytes, colours: int = PALETTE_COLOURS) -> bytes | None:
+    """The picture :func:`palette_png` draws, as a lossless WebP (None when ``data`` is no PNG).
+
+    Lossless WebP stores the same pixels as the palette PNG in about 28 % fewer bytes for the
+    book's figures (measured on its 67 figures: 4.28 MB as palette PNGs, 3.12 MB as WebP).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> a = np.full((400, 600, 3), 255, np.uint8); a[130:270] = 240; a[140:260, 10:590] = (0, 114, 178)
+    >>> buf = io.BytesIO(); Image.fromarray(a).save(buf, "PNG")
+    >>> webp = Image.open(io.BytesIO(webp_figure(buf.getvalue())))
+    >>> webp.format, bool((np.asarray(webp.convert("RGB")) == a).all())
+    ('WEBP', True)
+    """
+    _check_encoding(None, colours)
+    try:
+        picture = _reduced_picture(data, None, colours)
+        if picture is None:
+            return None
+        out = io.BytesIO()
+        picture.save(out, "WEBP", lossless=True, quality=100, method=WEBP_METHOD, exact=True)
+    except Exception as err:  # an image we cannot read stays as it is; the site check judges it
+        logger.warning(f"sdmbook_site: cannot re-encode an image ({err})", type="sdmbook", subtype="image")
+        return None
+    return out.getvalue()
+
+
+_IMAGE_REF = re.compile(r"(_images/)([^\"'()\s?#/]+)\.(png|webp)\b")
+
+
+def _site_pages(outdir: Path) -> list[Path]:
+    return [page for page in outdir.rglob("*.html") if "_static" not in page.relative_to(outdir).parts]
+
+
 def _remove_stale_images(outdir: Path) -> None:
-    """Delete ``_images`` files no page shows (Sphinx keeps those of earlier builds)."""
+    """Delete ``_images`` files no page shows (Sphinx keeps those of earlier builds).
+
+    On an incremental build the pages Sphinx did not rewrite show ``X.webp`` (written by
+    :func:`_slim_images` before) and the rewritten ones ``X.png`` (copied again): both count.
+    """
     shown: set[str] = set()
-    for page in outdir.rglob("*.html"):
+    for page in _site_pages(outdir):
         shown.update(re.findall(r"_images/([^\"'()\s?#]+)", page.read_text(encoding="utf-8", errors="replace")))
     for path in (outdir / "_images").glob("*"):
         if path.is_file() and path.name not in shown:
@@ -160,22 +267,39 @@ def _remove_stale_images(outdir: Path) -> None:
 
 
 def _slim_images(outdir: Path) -> None:
-    """Re-encode ``_images/*.png`` in place; results are cached by content (Sphinx re-copies
-    the originals on every build), so an unchanged figure costs one hash."""
+    """Re-encode every ``_images/X.png`` as ``_images/X.webp`` (:func:`webp_figure`) and point
+    the pages at it; results are cached by content (Sphinx re-copies the originals on every
+    build), so an unchanged figure costs one hash."""
     import hashlib
 
     cache = outdir.parent / ".sdmbook-image-cache"
     cache.mkdir(exist_ok=True)
-    for path in sorted((outdir / "_images").glob("*.png")):
+    images = outdir / "_images"
+    for path in sorted(images.glob("*.png")):
         data = path.read_bytes()
-        key = cache / (hashlib.sha256(data).hexdigest()[:32] + f"-{PALETTE_COLOURS}-v{IMAGE_ENCODING}.png")
+        key = cache / (hashlib.sha256(data).hexdigest()[:32] + f"-{PALETTE_COLOURS}-v{IMAGE_ENCODING}.webp")
         if key.is_file():
             slim = key.read_bytes()
         else:
-            slim = palette_png(data)
+            slim = webp_figure(data)
+            if slim is None:   # no PNG after all, or a Pillow without WebP: a palette PNG in place
+                png = palette_png(data)
+                if png != data:
+                    path.write_bytes(png)
+                continue
             key.write_bytes(slim)
-        if slim != data:
-            path.write_bytes(slim)
+        path.with_suffix(".webp").write_bytes(slim)
+        path.unlink()
+    renamed = {p.stem for p in images.glob("*.webp") if not p.with_suffix(".png").exists()}
+
+    def webp(match: re.Match) -> str:
+        return f"{match.group(1)}{match.group(2)}.webp" if match.group(2) in renamed else match.group(0)
+
+    for page in _site_pages(outdir):
+        text = page.read_text(encoding="utf-8")
+        new = _IMAGE_REF.sub(webp, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------- notebooks
@@ -195,8 +319,10 @@ def _is_notebook(app: Sphinx, docname: str) -> bool:
     return head.startswith("---") and "kernelspec:" in head.split("\n---", 1)[0]
 
 
-def slim_notebook(text: str, max_width: int = NOTEBOOK_FIGURE_WIDTH) -> str:
-    """The notebook ``text`` with every PNG output re-encoded by :func:`palette_png` at ``max_width``."""
+def slim_notebook(text: str, max_width: int = NOTEBOOK_FIGURE_WIDTH, colours: int = NOTEBOOK_COLOURS) -> str:
+    """The notebook ``text`` with every PNG output re-encoded by :func:`palette_png` at
+    ``max_width`` px and ``colours`` colours (with a ramp of :data:`NOTEBOOK_GREYS` greys),
+    written as compact JSON (Jupyter reads it as any notebook, and indents it when it saves it)."""
     nb = json.loads(text)
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
@@ -204,13 +330,17 @@ def slim_notebook(text: str, max_width: int = NOTEBOOK_FIGURE_WIDTH) -> str:
             png = data.get("image/png")
             if png:
                 raw = base64.b64decode("".join(png) if isinstance(png, list) else png)
-                data["image/png"] = base64.b64encode(palette_png(raw, max_width)).decode("ascii")
+                slim = palette_png(raw, max_width, colours, NOTEBOOK_GREYS)
+                data["image/png"] = base64.b64encode(slim).decode("ascii")
                 output.get("metadata", {}).pop("image/png", None)  # sizes of the old picture
-    return json.dumps(nb, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(nb, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _copy_notebooks(app: Sphinx) -> None:
     outdir = Path(app.outdir)
+    # a download written by an older encoding is written again even if its notebook is unchanged
+    stamp = outdir.parent / ".sdmbook-image-cache" / f"notebooks-v{IMAGE_ENCODING}"
+    current = stamp.is_file()
     for docname in sorted(app.env.found_docs):
         source = _executed_notebook(app, docname)
         if not _is_notebook(app, docname):
@@ -220,11 +350,13 @@ def _copy_notebooks(app: Sphinx) -> None:
                            type="sdmbook", subtype="download")
             continue
         target = outdir / f"{docname}.ipynb"
-        if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        if current and target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
             continue  # already written from this version of the executed notebook
         target.parent.mkdir(parents=True, exist_ok=True)
         text = _with_cached_outputs(app, source.read_text(encoding="utf-8"))
         target.write_text(slim_notebook(text), encoding="utf-8")
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.touch()
 
 
 def _with_cached_outputs(app: Sphinx, text: str) -> str:
@@ -468,7 +600,8 @@ def _prune_static(outdir: Path) -> None:
     if mathjax.is_dir():
         for path in sorted(mathjax.rglob("*"), reverse=True):
             rel = path.relative_to(mathjax).as_posix()
-            if path.is_file() and not any(rel == k or rel.startswith(k) for k in MATHJAX_KEEP):
+            if path.is_file() and (rel in MATHJAX_NEVER_FETCHED
+                                   or not any(rel == k or rel.startswith(k) for k in MATHJAX_KEEP)):
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
@@ -476,9 +609,106 @@ def _prune_static(outdir: Path) -> None:
         path.unlink()
     for catalogue in ("locales",):
         shutil.rmtree(static / catalogue, ignore_errors=True)
+    for name in THEME_TEMPLATES:
+        (static / name).unlink(missing_ok=True)
+    _remove_unused_theme_images(outdir)
     fontawesome = static / "scripts" / "fontawesome.js"
     if fontawesome.is_file():
         fontawesome.write_text(FONTAWESOME_STUB, encoding="utf-8")
+
+
+def _remove_unused_theme_images(outdir: Path) -> None:
+    """Delete the theme's ``_static/images`` (launch-button logos) that no page, style sheet or
+    script names: the book configures no launch buttons."""
+    images = outdir / "_static" / "images"
+    if not images.is_dir():
+        return
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in _site_pages(outdir)]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in (outdir / "_static").rglob("*")
+              if p.is_file() and p.suffix in (".css", ".js")]
+    for path in images.glob("*"):
+        if path.is_file() and not any(path.name in text for text in texts):
+            path.unlink()
+
+
+#: Pygments token classes that the book's highlighting style draws in the code block's own colour
+#: (names, punctuation, whitespace: about half of all tokens, 1 MB of ``<span class="n">``
+#: markup over the site). Their spans are dropped when ``pygments.css`` confirms the colours
+#: (:func:`_plain_token_classes`); the block is marked ``PLAIN_TOKENS_CLASS`` and
+#: ``sdmbook.css`` gives its text the block's colour, so every token keeps its colour.
+PLAIN_TOKENS = ("n", "p", "w")
+PLAIN_TOKENS_CLASS = "sdmbook-plain-tokens"
+_HIGHLIGHT_PRE = re.compile(r'(<div class="highlight"><pre)(>)(.*?)(</pre>)', re.S)
+_SPAN_TAG = re.compile(r"(<span[^>]*>|</span>)")
+
+
+def _plain_token_classes(css: str) -> tuple[str, ...]:
+    """Those of :data:`PLAIN_TOKENS` whose only style, in every theme of ``css`` (pygments.css),
+    is the colour of the ``.highlight`` block itself."""
+    themes = set(re.findall(r'html\[data-theme="(\w+)"\] \.highlight \{', css)) or {""}
+    plain = []
+    for token in PLAIN_TOKENS:
+        ok = True
+        for theme in themes:
+            prefix = rf'html\[data-theme="{theme}"\] ' if theme else ""
+            block = re.search(prefix + r"\.highlight \{[^}]*?color: *(#[0-9A-Fa-f]{3,8})", css)
+            rule = re.findall(prefix + rf"\.highlight \.{token} \{{([^}}]*)\}}", css)
+            if not (block and len(rule) == 1 and re.fullmatch(rf"\s*color: *{block.group(1)}\s*;?\s*",
+                                                              rule[0], re.I)):
+                ok = False
+        if ok:
+            plain.append(token)
+    return tuple(plain)
+
+
+def strip_plain_tokens(html: str, tokens: tuple[str, ...] = PLAIN_TOKENS) -> str:
+    """``html`` with the spans of the Pygments classes ``tokens`` removed from its code blocks.
+
+    Only blocks whose text outside spans is whitespace are touched (so that no text changes
+    colour), and each touched ``<pre>`` gets the class :data:`PLAIN_TOKENS_CLASS`. Running it
+    again changes nothing.
+
+    Examples
+    --------
+    >>> block = ('<div class="highlight"><pre><span class="n">x</span> <span class="o">=</span> '
+    ...          '<span class="n">f</span><span class="p">(</span><span class="p">)</span></pre></div>')
+    >>> strip_plain_tokens(block)
+    '<div class="highlight"><pre class="sdmbook-plain-tokens">x <span class="o">=</span> f()</pre></div>'
+    >>> strip_plain_tokens(strip_plain_tokens(block)) == strip_plain_tokens(block)
+    True
+    """
+    if not tokens:
+        return html
+    plain = re.compile(r'<span class="(?:' + "|".join(map(re.escape, tokens)) + r')">([^<]*)</span>')
+
+    def block(match: re.Match) -> str:
+        body, depth = match.group(3), 0
+        for piece in _SPAN_TAG.split(body):
+            if piece.startswith("<span"):
+                depth += 1
+            elif piece == "</span>":
+                depth -= 1
+            elif depth == 0 and piece.strip():
+                return match.group(0)   # plain text of another colour: leave the block alone
+        stripped = plain.sub(r"\1", body)
+        if stripped == body:
+            return match.group(0)
+        return f'{match.group(1)} class="{PLAIN_TOKENS_CLASS}"{match.group(2)}{stripped}{match.group(4)}'
+
+    return _HIGHLIGHT_PRE.sub(block, html)
+
+
+def _slim_pages(outdir: Path) -> None:
+    """Drop the markup of plain tokens from every page's code blocks (:func:`strip_plain_tokens`)."""
+    css = outdir / "_static" / "pygments.css"
+    tokens = _plain_token_classes(css.read_text(encoding="utf-8")) if css.is_file() else ()
+    if not tokens:
+        return
+    for page in _site_pages(outdir):
+        text = page.read_text(encoding="utf-8")
+        new = strip_plain_tokens(text, tokens)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
 
 
 def _build_finished(app: Sphinx, exception) -> None:
@@ -488,6 +718,7 @@ def _build_finished(app: Sphinx, exception) -> None:
     _copy_notebooks(app)
     _remove_stale_images(outdir)
     _slim_images(outdir)
+    _slim_pages(outdir)
     _prune_static(outdir)
 
 

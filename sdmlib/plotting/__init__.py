@@ -319,6 +319,58 @@ def power_text(value, digits: int = 2) -> str:
     return rf"{mantissa}\times10^{{{exponent}}}"
 
 
+#: Where :func:`attention_vs_sdm_figure` tries its legend, in this order (the upper left is empty
+#: for n >= 64, where SDM weights exist only for x > 1 - 4d/n; at small n the weights fill it).
+_HEADLINE_LEGEND_PLACES = ("upper left", "lower right", "lower left", "upper right", "center right", "center left")
+
+
+def _legend_clear_of_data(ax, places=_HEADLINE_LEGEND_PLACES):
+    """The legend of ``ax`` at the first of ``places`` where its box covers no plotted data, else
+    below the figure (:func:`legend_below`): markers count with their size, lines by their path.
+
+    Examples
+    --------
+    A line along the top of the axes sends the legend to the second place, the lower left:
+
+    >>> fig, ax = figure()
+    >>> _ = ax.plot([0, 1], [1.15, 1.15], "o-", label="high"); _ = ax.set_ylim(0, 1.2)
+    >>> box, frame = _legend_clear_of_data(ax, ("upper left", "lower left")).get_window_extent(), ax.get_window_extent()
+    >>> bool(box.y1 < frame.y0 + frame.height / 2), bool(box.x0 < frame.x0 + frame.width / 2)
+    (True, True)
+    """
+    fig = ax.figure
+    for place in places:
+        legend = ax.legend(loc=place)
+        fig.draw_without_rendering()
+        box = legend.get_window_extent()
+        if not any(_line_in_box(line, box) for line in ax.get_lines()):
+            return legend
+        legend.remove()
+    return legend_below(fig, ax, ncols=2)
+
+
+def _line_in_box(line, box) -> bool:
+    """Whether any visible part of the Line2D ``line`` (markers or segments) lies in the display box."""
+    from matplotlib.path import Path
+
+    xy = line.get_transform().transform(np.column_stack(line.get_data()).astype(float))
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        return False
+    clip = line.axes.get_window_extent()
+    if line.get_marker() not in (None, "None", "none", "", " "):
+        pad = line.get_markersize() * line.figure.dpi / 72 / 2 + line.get_markeredgewidth()
+        near = ((xy[:, 0] >= box.x0 - pad) & (xy[:, 0] <= box.x1 + pad)
+                & (xy[:, 1] >= box.y0 - pad) & (xy[:, 1] <= box.y1 + pad)
+                & (xy[:, 0] >= clip.x0) & (xy[:, 0] <= clip.x1) & (xy[:, 1] >= clip.y0) & (xy[:, 1] <= clip.y1))
+        if near.any():
+            return True
+    if line.get_linestyle() not in ("None", "none", "", " ") and len(xy) > 1:
+        pad = line.get_linewidth() * line.figure.dpi / 72
+        return Path(xy).intersects_bbox(box.padded(pad), filled=False)
+    return False
+
+
 def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
     """The book's headline figure: normalised SDM read weights against a softmax.
 
@@ -326,6 +378,8 @@ def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
     distance ``d_v = 0..n`` are the circle intersections normalised over the
     patterns (`sdmlib.beta.sdm_weights`), plotted against the cosine similarity
     ``1 - 2 d_v / n``, beside the softmax with the as-published fitted β.
+    The legend goes where it covers no data (the upper left for n >= 64; the lower
+    right at small n, where the weights fill the top), else below the figure.
     Returns the matplotlib figure (regenerate the README's copy with
     ``python -m sdmlib figure --out FILE``).
     """
@@ -346,5 +400,5 @@ def attention_vs_sdm_figure(n: int = 64, radii: tuple[int, ...] = (5, 11, 15)):
     ax.set_xlabel(r"cosine similarity of query and pattern address, $x = 1 - 2 d_v / n$")
     ax.set_ylabel("normalised read weight")
     ax.set_title(f"SDM read weights ≈ softmax(βx): $n = {n}$, $r = 2^{{{n}}}$, one pattern per distance")
-    ax.legend(loc="upper left")  # the upper left holds no data: SDM weights exist only for x > 1 - 4d/n
+    _legend_clear_of_data(ax)
     return fig

@@ -159,15 +159,32 @@ def learnt_scale_figure(summary, lines: Mapping[int, Mapping[str, float]], *, ba
         ax.set_xlabel("query noise ε (flip probability)")
         ax.set_ylabel(value_label)
     if k == 1:
-        legend_below(fig, ncols=2)
+        leg = legend_below(fig, ncols=2)
     else:
-        legend_in_spare_panel(fig, flat, k, ncols=1)
-        leg = fig.legends[0] if fig.legends else flat[k].get_legend()
-        if leg is not None:
-            for text in leg.get_texts():
-                text.set_fontsize(8.5)
+        leg = legend_in_spare_panel(fig, flat, k, ncols=1)
+        for text in leg.get_texts():
+            text.set_fontsize(8.5)
+    _outline_band_swatch(leg)
     fig.suptitle(title)
     return fig
+
+
+#: The band's swatch in a legend: the band's own light fill (alpha 0.12 of grey on white is 240
+#: against 255, too faint to find in a legend) inside an outline in the band's grey.
+BAND_SWATCH_EDGE = dict(edgecolor=OKABE_ITO["grey"], linewidth=1.0)
+
+
+def _outline_band_swatch(legend) -> None:
+    """Outline the legend's swatch of the SDM band (the band in the panels stays as it is)."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        if isinstance(handle, Patch) and text.get_text().startswith("SDM band"):
+            fill = to_rgba(handle.get_facecolor(), handle.get_alpha())
+            handle.set_alpha(None)          # the alpha would fade the outline too
+            handle.set_facecolor(fill)
+            handle.set(**BAND_SWATCH_EDGE)
 
 
 def sweep_figure(sweeps: Mapping[str, object], marks: Mapping[str, Mapping[str, float]], *, title: str):
