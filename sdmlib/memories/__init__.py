@@ -94,7 +94,7 @@ SDMAttention True
 """
 
 from sdmlib.memories._base import AssociativeMemory, ReadResult, RetrieveResult
-from sdmlib.memories._scan import numba_available, pairwise_hamming, scan_within_radius, stream_floor
+from sdmlib.memories._scan import NUMPY_CHUNK, numba_available, pairwise_hamming, scan_within_radius, stream_floor
 from sdmlib.memories._torch import PRODUCT_MAX_N, scan_within_radius_torch, torch_available
 from sdmlib.memories.attention import SDMAttention, TransformerAttention
 from sdmlib.memories.hopfield import Hopfield
@@ -119,6 +119,7 @@ __all__ = [
     "torch_available",
     "PRODUCT_MAX_N",
     "stream_floor",
+    "NUMPY_CHUNK",
     "binary_log_weight_table",
     "cap_log_weight_table",
 ]

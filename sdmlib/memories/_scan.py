@@ -14,8 +14,8 @@ unpacked loop:
   ``threads > 1`` contiguous chunks of neurons are scanned by that many threads
   (each chunk collects its own hits; one pass over the addresses).
 * ``"numpy"``: the same word-major order in plain numpy (XOR into a
-  preallocated buffer, ``np.bitwise_count``, ``uint16`` sums) over cache-sized
-  chunks of neurons.
+  preallocated buffer, ``np.bitwise_count`` into ``uint8``, sums of 3 words in
+  ``uint8`` and ``uint16`` totals) over chunks of neurons about the size of L2.
 
 The result is a CSR structure ``(indptr, indices)``: the active neurons of
 query ``b`` are ``indices[indptr[b]:indptr[b+1]]``, in increasing order.
@@ -31,7 +31,8 @@ import numpy as np
 from sdmlib._validate import check_choice, check_int
 from sdmlib.hamming import hamming_distance
 
-__all__ = ["scan_within_radius", "accumulate_writes", "sum_active_rows", "pairwise_hamming", "numba_available", "stream_floor"]
+__all__ = ["scan_within_radius", "accumulate_writes", "sum_active_rows", "pairwise_hamming", "numba_available", "stream_floor",
+           "NUMPY_CHUNK"]
 
 try:  # numba is an optional dependency (extra "fast")
     import numba
@@ -229,10 +230,18 @@ if _HAVE_NUMBA:
         return acc
 
     @njit(cache=True, nogil=True)
-    def _accumulate_numba(counters, writes, rows, indptr, values):  # pragma: no cover - compiled
+    def _accumulate_numba(counters, writes, rows, indptr, values, lo, hi):  # pragma: no cover - compiled
+        """The write step restricted to the counter rows in [lo, hi).
+
+        Threads given disjoint row ranges never touch the same counter, so they
+        need no locks and no per-thread copies to reduce afterwards, and each
+        counter receives the same additions in the same order for any split.
+        """
         for mu in range(indptr.shape[0] - 1):
             for k in range(indptr[mu], indptr[mu + 1]):
                 row = rows[k]
+                if row < lo or row >= hi:
+                    continue
                 writes[row] += 1
                 for j in range(values.shape[1]):
                     counters[row, j] += values[mu, j]
@@ -256,6 +265,19 @@ if _HAVE_NUMBA:
         return acc
 
 
+def _split(total: int, parts: int) -> list[int]:
+    """``parts + 1`` increasing bounds that cut ``range(total)`` into near-equal pieces."""
+    return [total * i // parts for i in range(parts + 1)]
+
+
+def _run_threads(fn, bounds: list[int], threads: int) -> list:
+    """``fn(lo, hi)`` for consecutive ``bounds`` on ``threads`` Python threads (compiled kernels release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda c: fn(bounds[c], bounds[c + 1]), range(len(bounds) - 1)))
+
+
 def accumulate_writes(
     counters: np.ndarray,
     writes: np.ndarray,
@@ -264,6 +286,7 @@ def accumulate_writes(
     values: np.ndarray,
     *,
     backend: Literal["auto", "numba", "numpy"] = "auto",
+    threads: int | None = None,
 ) -> None:
     """Add ``values[mu]`` to the counter rows ``rows[indptr[mu]:indptr[mu+1]]``, in place.
 
@@ -273,6 +296,13 @@ def accumulate_writes(
     exact because a pattern's active neurons are distinct) give identical
     integers.
 
+    ``threads = k > 1`` (numba only; ignored by the numpy loop) cuts the counter
+    rows in use into ``4 k`` contiguous blocks and lets ``k`` threads each own whole
+    blocks: every thread reads the full list of (pattern, row) pairs and adds
+    only into its own rows, so no two threads write the same counter and nothing
+    has to be reduced afterwards. Integer additions per counter are the same in
+    any split, so the result is identical for every ``threads``.
+
     Examples
     --------
     >>> import numpy as np
@@ -281,12 +311,25 @@ def accumulate_writes(
     ...                   np.array([[1, -1], [1, 1]], np.int32), backend="numpy")
     >>> C.tolist(), h.tolist()
     ([[1, -1], [0, 0], [2, 0]], [1, 0, 2])
+    >>> C2, h2 = np.zeros((3, 2), np.int32), np.zeros(3, np.int64)
+    >>> accumulate_writes(C2, h2, np.array([0, 2, 2]), np.array([0, 2, 3]),
+    ...                   np.array([[1, -1], [1, 1]], np.int32), threads=3)
+    >>> bool(np.array_equal(C, C2) and np.array_equal(h, h2))
+    True
     """
     check_choice("backend", backend, ("auto", "numba", "numpy"))
+    if threads is not None:
+        threads = check_int("threads", threads, lo=1)
     if backend == "numba" and not _HAVE_NUMBA:
         raise ValueError("backend='numba' needs numba (pip install numba, or the 'fast' extra)")
     if _HAVE_NUMBA and backend != "numpy":
-        _accumulate_numba(counters, writes, rows, indptr, values.astype(counters.dtype, copy=False))
+        vals = values.astype(counters.dtype, copy=False)
+        n_rows = int(rows.max()) + 1 if rows.size else 0  # split the rows in use, not the spare capacity
+        if threads is None or threads == 1 or n_rows < 2:
+            _accumulate_numba(counters, writes, rows, indptr, vals, np.int64(0), np.int64(n_rows))
+            return
+        _run_threads(lambda lo, hi: _accumulate_numba(counters, writes, rows, indptr, vals, np.int64(lo), np.int64(hi)),
+                     _split(n_rows, min(n_rows, 4 * threads)), threads)
         return
     for mu in range(indptr.shape[0] - 1):
         seg = rows[indptr[mu] : indptr[mu + 1]]
@@ -300,6 +343,7 @@ def sum_active_rows(
     indptr: np.ndarray,
     *,
     backend: Literal["auto", "numba", "numpy"] = "auto",
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per query, the sum of the counter rows ``rows[indptr[b]:indptr[b+1]]`` (``-1`` = skip).
 
@@ -307,6 +351,8 @@ def sum_active_rows(
     sums of shape ``(B, width)`` (no overflow: int32 counters summed in int64)
     and the number of non-skipped rows per query. The numba loop and the
     numpy route (``np.add.reduceat`` over gathered blocks) agree exactly.
+    ``threads = k > 1`` (numba only) gives each of ``k`` threads whole queries
+    (their output rows are disjoint), so the sums do not depend on ``threads``.
 
     Examples
     --------
@@ -317,13 +363,19 @@ def sum_active_rows(
     ([[-2, 0], [0, 0], [2, 2]], [2, 0, 1])
     """
     check_choice("backend", backend, ("auto", "numba", "numpy"))
+    if threads is not None:
+        threads = check_int("threads", threads, lo=1)
     if backend == "numba" and not _HAVE_NUMBA:
         raise ValueError("backend='numba' needs numba (pip install numba, or the 'fast' extra)")
     B, width = indptr.shape[0] - 1, counters.shape[1]
     sums = np.zeros((B, width), dtype=np.int64)
     if _HAVE_NUMBA and backend != "numpy":
         kept = np.zeros(B, dtype=np.int64)
-        _sum_rows_numba(counters, rows, indptr, sums, kept)
+        if threads is None or threads == 1 or B < 2:
+            _sum_rows_numba(counters, rows, indptr, sums, kept)
+        else:
+            _run_threads(lambda lo, hi: _sum_rows_numba(counters, rows, indptr[lo : hi + 1], sums[lo:hi], kept[lo:hi]),
+                         _split(B, min(B, 4 * threads)), threads)
         return sums, kept
     keep = rows >= 0
     kept_rows = rows[keep].astype(np.int64)
@@ -380,12 +432,14 @@ def scan_within_radius(
         ``"auto"`` uses numba when available.
     threads : int, optional
         ``None`` or 1: one thread. ``k > 1``: the neurons are cut into ``4 k``
-        contiguous chunks that ``k`` threads scan independently (the compiled
+        (batches of 16 or more queries: ``16 k``) contiguous chunks that ``k``
+        threads scan independently (the compiled
         kernel releases the GIL; each chunk collects its own hits, so the
         addresses are read once); the per-chunk results are concatenated in
         neuron order, so the output is identical for every ``threads``. Pays
         for batches and large ``r`` on an otherwise idle machine (see the
-        performance chapter); with the numpy back end ``threads`` is ignored.
+        performance chapter). The numpy back end splits the neurons into
+        ``k`` contiguous ranges the same way (numpy's loops release the GIL).
     block : int
         Neurons per cache block of the numba scan: each block of addresses is
         compared with every query of the batch while it is in cache.
@@ -439,7 +493,7 @@ def scan_within_radius(
         return np.zeros(B + 1, np.int64), np.zeros(0, np.int64)
     AT = np.ascontiguousarray(A.T)  # a view when A is Fortran-ordered
     if not use_numba:
-        return _scan_numpy(AT, Q, d)
+        return _scan_numpy(AT, Q, d, threads)
     if threads is None or threads == 1:
         return _scan_range(AT, Q, np.int64(d), np.int64(block), np.int64(0), np.int64(r))
     return _scan_threads(AT, Q, d, threads, block)
@@ -447,17 +501,16 @@ def scan_within_radius(
 
 def _scan_threads(AT: np.ndarray, Q: np.ndarray, d: int, threads: int, block: int) -> tuple[np.ndarray, np.ndarray]:
     """Chunks of neurons scanned by ``threads`` Python threads (the kernel releases the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     r = AT.shape[1]
-    # about 4 chunks per thread (balance under uneven load), each a whole number of blocks
-    nchunks = max(1, min(-(-r // block), 4 * threads))
+    # chunks of whole blocks, taken by the threads in turn: 4 per thread for a few queries (little
+    # overhead), 16 per thread for a batch, so that a thread slowed by other load delays the end
+    # by at most a small chunk
+    per_thread = 16 if Q.shape[0] >= 16 else 4
+    nchunks = max(1, min(-(-r // block), per_thread * threads))
     per = -(-(-(-r // block)) // nchunks) * block
     bounds = list(range(0, r, per)) + [r]
     dd, bb = np.int64(d), np.int64(block)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = list(pool.map(lambda c: _scan_range(AT, Q, dd, bb, np.int64(bounds[c]), np.int64(bounds[c + 1])),
-                                range(len(bounds) - 1)))
+    results = _run_threads(lambda lo, hi: _scan_range(AT, Q, dd, bb, np.int64(lo), np.int64(hi)), bounds, threads)
     ptrs = np.stack([p for p, _ in results])
     parts = np.concatenate([x for _, x in results])
     return _merge_chunks(ptrs, parts)
@@ -487,42 +540,86 @@ def pairwise_hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _pairwise_numba(a, np.ascontiguousarray(b.T))
 
 
-def _scan_numpy(AT: np.ndarray, Q: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Word-major numpy scan: XOR, ``bitwise_count`` and ``uint16`` sums in cache-sized chunks.
+#: Neurons per chunk of the numpy scan. Its buffers take 12 bytes per neuron (the XOR
+#: buffer 8, two ``uint8`` popcount rows and the ``uint16`` distances 4), 768 KiB in all:
+#: about a core's L2 cache. Smaller chunks fit L2 better but pay numpy's per-call
+#: overhead more often (about 50 calls per chunk at n = 1024); re-tune on another machine
+#: with ``python benchmarks/tune_numpy_chunk.py``.
+NUMPY_CHUNK = 65536
 
-    For each chunk of neurons (``chunk * 8`` bytes per address word, a few
-    hundred KiB in all) and each query, every address word is XORed into one
-    preallocated buffer, popcounted in place and added to ``uint16`` counters:
-    three cache-resident passes per word and no temporaries.
+#: Address words whose popcounts the numpy scan adds in ``uint8`` before widening:
+#: 3 x 64 = 192 <= 255, so the byte sums are exact.
+_NUMPY_GROUP = 3
+
+
+def _numpy_range(AT: np.ndarray, Q: np.ndarray, d: int, s0: int, s1: int, chunk: int) -> list[list[np.ndarray]]:
+    """Hits of every query among the neurons ``[s0, s1)``, one list of arrays per query.
+
+    Per chunk of neurons and per query, each address word is XORed with the
+    query word into one preallocated ``uint64`` buffer and popcounted into a
+    ``uint8`` row; the popcounts of 3 consecutive words are added in ``uint8``
+    (at most 192, exact) and only that group sum is widened into the ``uint16``
+    distances (``int64`` past ``n = 65535``): one mixed-type add per 3 words
+    instead of one per word. The distances are compared with ``d`` into a
+    preallocated mask and read out with ``flatnonzero``. No array is allocated
+    inside the loops except the hits.
+    """
+    W = AT.shape[0]
+    B = Q.shape[0]
+    acc_dtype = np.int64 if 64 * W > np.iinfo(np.uint16).max else np.uint16
+    nb = max(1, min(chunk, s1 - s0))
+    x = np.empty(nb, np.uint64)
+    group = np.empty(nb, np.uint8)
+    one = np.empty(nb, np.uint8)
+    acc = np.empty(nb, acc_dtype)
+    mask = np.empty(nb, bool)
+    radius = acc_dtype(min(d, 64 * W))  # every distance is <= 64 W: the radius fits the counters
+    hits: list[list[np.ndarray]] = [[] for _ in range(B)]
+    for s in range(s0, s1, nb):
+        e = min(s1, s + nb)
+        k = e - s
+        xs, g, t, a, m = x[:k], group[:k], one[:k], acc[:k], mask[:k]
+        for b in range(B):
+            q = Q[b]
+            for w0 in range(0, W, _NUMPY_GROUP):
+                np.bitwise_xor(AT[w0, s:e], q[w0], out=xs)
+                np.bitwise_count(xs, out=g)
+                for w in range(w0 + 1, min(W, w0 + _NUMPY_GROUP)):
+                    np.bitwise_xor(AT[w, s:e], q[w], out=xs)
+                    np.bitwise_count(xs, out=t)
+                    np.add(g, t, out=g)
+                if w0 == 0:
+                    np.copyto(a, g)
+                else:
+                    np.add(a, g, out=a)
+            np.less_equal(a, radius, out=m)
+            found = np.flatnonzero(m)
+            if found.size:
+                hits[b].append(found + s)
+    return hits
+
+
+def _scan_numpy(AT: np.ndarray, Q: np.ndarray, d: int, threads: int | None = None,
+                chunk: int = NUMPY_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Word-major numpy scan (`_numpy_range`), optionally over contiguous neuron ranges on threads.
+
+    numpy's loops release the GIL, so ``threads`` Python threads scan disjoint
+    ranges at once; the ranges' hits are concatenated in neuron order, so the
+    result does not depend on ``threads``.
     """
     W, r = AT.shape
     B = Q.shape[0]
-    acc_dtype = np.uint16 if 64 * W < np.iinfo(np.uint16).max else np.int64
-    chunk = min(r, 1 << 16)  # 512 KiB of XOR words: stays in L2
-    x = np.empty(chunk, np.uint64)
-    c8 = np.empty(chunk, np.uint8)
-    acc = np.empty(chunk, acc_dtype)
-    hits: list[list[np.ndarray]] = [[] for _ in range(B)]
-    for s in range(0, r, chunk):
-        e = min(r, s + chunk)
-        nb = e - s
-        xs, cs, a = x[:nb], c8[:nb], acc[:nb]
-        for b in range(B):
-            q = Q[b]
-            np.bitwise_xor(AT[0, s:e], q[0], out=xs)
-            np.bitwise_count(xs, out=cs)
-            a[...] = cs
-            for w in range(1, W):
-                np.bitwise_xor(AT[w, s:e], q[w], out=xs)
-                np.bitwise_count(xs, out=cs)
-                np.add(a, cs, out=a)
-            found = np.flatnonzero(a <= d)
-            if found.size:
-                hits[b].append(found + s)
+    if threads is None or threads == 1 or r < 2 * chunk:
+        parts = [_numpy_range(AT, Q, d, 0, r, chunk)]
+    else:
+        nchunks = -(-r // chunk)
+        bounds = [min(r, chunk * (nchunks * i // threads)) for i in range(threads + 1)]
+        parts = _run_threads(lambda lo, hi: _numpy_range(AT, Q, d, lo, hi, chunk), bounds, threads)
+    per_query = [[h for part in parts for h in part[b]] for b in range(B)]
     indptr = np.zeros(B + 1, np.int64)
-    np.cumsum([sum(h.size for h in hb) for hb in hits], out=indptr[1:])
-    flat = [h for hb in hits for h in hb]
-    indices = np.concatenate(flat).astype(np.int64) if flat else np.zeros(0, np.int64)
+    np.cumsum([sum(h.size for h in hb) for hb in per_query], out=indptr[1:])
+    flat = [h for hb in per_query for h in hb]
+    indices = np.concatenate(flat).astype(np.int64, copy=False) if flat else np.zeros(0, np.int64)
     return indptr, indices
 
 

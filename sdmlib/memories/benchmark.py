@@ -41,7 +41,8 @@ from sdmlib.hamming import pack_bits
 from sdmlib.memories._scan import numba_available, scan_within_radius, stream_floor
 
 __all__ = ["benchmark_scan", "random_packed", "faiss_range_search", "dense_cdist_scan", "bench_data", "measure_clock_ghz",
-           "cpu_flags", "popcount_limit", "machine_info", "RUN_COLUMNS", "run_planning_benchmark", "targets_table", "e3_slice_protocol"]
+           "cpu_flags", "popcount_limit", "machine_info", "RUN_COLUMNS", "SECTIONS", "run_planning_benchmark", "targets_table",
+           "e3_slice_protocol"]
 
 
 def random_packed(r: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -406,8 +407,12 @@ def _yardsticks(A: np.ndarray, Q: np.ndarray, n: int, d: int, ptr: np.ndarray, i
     return out
 
 
+#: The sections `run_planning_benchmark` can run (``"scan"`` is ``scan_r``, ``scan_n`` and ``batch``).
+SECTIONS = ("scan", "threads", "read_write", "numpy", "yardstick", "crossover", "e3")
+
+
 def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir: str | None = None,
-                           log=print) -> "pd.DataFrame":
+                           log=print, sections=None) -> "pd.DataFrame":
     """Every timing the performance chapter plans with, in one run (``benchmarks/bench_sdm.py``).
 
     Sections of the returned table (columns `RUN_COLUMNS`):
@@ -420,7 +425,7 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
       patterns, on 1 and 2 threads.
     * ``read_write``: `NeuronSDM.write` of ``m`` patterns into an empty memory
       and `NeuronSDM.read` of ``m`` queries (``m = 64, 256``).
-    * ``numpy``: the pure-numpy scan, one query.
+    * ``numpy``: the pure-numpy scan, one query (at ``n = 1024`` also on 2 threads).
     * ``yardstick``: faiss, SimSIMD and the original's dense ``cdist``, each in
       its own process, single query and batch 64, checked equal first.
     * ``crossover``: time per query of `PatternSDM` (``r=None``) and
@@ -429,8 +434,10 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
     * ``e3``: a slice of protocol E3 (neuron SDM, ``n = 64, r = 10**5``) run
       with the fast path, and the number of scanned queries it needed.
 
-    ``quick`` shrinks ``r`` ten-fold and the repeats, for a smoke test. Every
-    method is checked to find the reference active set before it is timed.
+    ``quick`` shrinks ``r`` ten-fold and the repeats, for a smoke test.
+    ``sections`` (names from `SECTIONS`; default all) runs only those, e.g. to
+    re-measure the threads and the numpy fallback alone. Every method is checked
+    to find the reference active set before it is timed.
     """
     import os
 
@@ -441,6 +448,9 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
     from sdmlib.memories.pattern import PatternSDM
 
     seed = check_int("seed", seed, lo=0)
+    wanted = set(SECTIONS if sections is None else sections)
+    if not wanted or not wanted <= set(SECTIONS):
+        raise ValueError(f"sections must be names from {SECTIONS}, got {sorted(wanted)}")
     R = 10**5 if quick else 10**6
     reps = 2 if quick else 3
     rows: list[dict] = []
@@ -464,20 +474,22 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
         rows.append(_row(section, "numba scan", n, r, batch, threads, d, w, floor_of(n, r, A), got[1].size,
                          cpu_seconds=c))
 
-    log(f"scan against r, n and batch (R = {R})")
-    for r in (R // 100, R // 10, R):
-        for batch in (1, 64):
-            scan_cell("scan_r", 1024, r, batch)
-    for n in (64, 256, 1024, 2048):
-        for batch in (1, 64):
-            scan_cell("scan_n", n, R, batch)
-    for batch in (1, 4, 16, 64, 256):
-        scan_cell("batch", 1024, R, batch)
+    if "scan" in wanted:
+        log(f"scan against r, n and batch (R = {R})")
+        for r in (R // 100, R // 10, R):
+            for batch in (1, 64):
+                scan_cell("scan_r", 1024, r, batch)
+        for n in (64, 256, 1024, 2048):
+            for batch in (1, 64):
+                scan_cell("scan_n", n, R, batch)
+        for batch in (1, 4, 16, 64, 256):
+            scan_cell("batch", 1024, R, batch)
 
-    log("threads")
-    for threads in (1, 2):
-        for batch in (1, 64):
-            scan_cell("threads", 1024, R, batch, threads)
+    if "threads" in wanted:
+        log("threads")
+        for threads in (1, 2):
+            for batch in (1, 64):
+                scan_cell("threads", 1024, R, batch, threads)
     A, Q, d = bench_data(1024, R, 64, seed)
     fl = floor_of(1024, R, A)
     P = np.random.default_rng([seed, 7]).integers(0, 2, size=(256, 1024), dtype=np.uint8)
@@ -489,7 +501,7 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
         bare = best_wall_cpu(lambda: fresh(threads), reps)
         return full[0] - bare[0], full[1] - bare[1]
 
-    for threads in (1, 2):
+    for threads in (1, 2) if "threads" in wanted else ():
         mem = fresh(threads).write(P[:64])
         act = sum(a.size for a in mem.active_neurons(P[:64]))
         w_w, w_c = write_time(64, threads)
@@ -498,7 +510,7 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
                          "into an empty memory (construction time subtracted)", w_c))
         rows.append(_row("threads", "NeuronSDM.read", 1024, R, 64, threads, d, r_w, fl, act, "64 patterns stored", r_c))
         del mem
-    for m in (64, 256):
+    for m in (64, 256) if "read_write" in wanted else ():
         full = fresh(1).write(P[:m])
         act = sum(a.size for a in full.active_neurons(P[:m]))
         w_w, w_c = write_time(m, 1)
@@ -509,17 +521,24 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
         rows.append(_row("read_write", "numba scan", 1024, R, m, 1, d, s_w, fl, act, "the scan alone", s_c))
         del full
 
-    log("numpy fallback")
-    for n in (64, 1024):
+    if "numpy" in wanted:
+        log("numpy fallback")
+    for n in (64, 1024) if "numpy" in wanted else ():
         A1, Q1, d1 = bench_data(n, R, 1, seed)
         ref = scan_within_radius(A1, Q1, d1)
         got = scan_within_radius(A1, Q1, d1, backend="numpy")
         assert np.array_equal(ref[1], got[1])
-        w, c = best_wall_cpu(lambda: scan_within_radius(A1, Q1, d1, backend="numpy"), reps)
+        w, c = best_wall_cpu(lambda: scan_within_radius(A1, Q1, d1, backend="numpy"), reps + 2)
         rows.append(_row("numpy", "numpy scan", n, R, 1, 1, d1, w, floor_of(n, R, A1), got[1].size,
-                         f"numpy {np.__version__}, bitwise_count, uint16 sums", c))
+                         f"numpy {np.__version__}, bitwise_count, uint8 sums of 3 words, uint16 totals", c))
+        if n == 1024:  # numpy's loops release the GIL: two threads on disjoint neuron ranges
+            got2 = scan_within_radius(A1, Q1, d1, backend="numpy", threads=2)
+            assert np.array_equal(ref[1], got2[1])
+            w, c = best_wall_cpu(lambda: scan_within_radius(A1, Q1, d1, backend="numpy", threads=2), reps + 2)
+            rows.append(_row("numpy", "numpy scan", n, R, 1, 2, d1, w, floor_of(n, R, A1), got2[1].size,
+                             "2 threads (wall time)", c))
 
-    if yardstick_dir is not None:
+    if yardstick_dir is not None and "yardstick" in wanted:
         log("yardsticks, each in its own process")
         scripts = {name: os.path.join(yardstick_dir, f"{name}.py") for name in ("faiss_range", "simsimd_hamming",
                                                                                  "dense_cdist")}
@@ -536,31 +555,33 @@ def run_planning_benchmark(*, seed: int = 0, quick: bool = False, yardstick_dir:
                 rows.append(_row("yardstick", "numba scan", n, R, batch, 1, d, w, fl, int(ptr[batch]),
                                  "sdmlib, 1 thread, same cell", c))
 
-    log("neuron- vs pattern-based reads against m")
-    n = 1024
-    for m in (10**3, 10**4, 10**5) if not quick else (10**3, 10**4):
-        X = np.random.default_rng([seed, 11, m]).integers(0, 2, size=(m, n), dtype=np.uint8)
-        q = X[:64].copy()
-        d = int(hamming_radius_for_fraction(n, 1e-3))
-        models = [("PatternSDM.read", PatternSDM(n=n, d=d))]
-        if m <= 10**4:  # float64 keys: 8 n bytes per pattern
-            models.append(("SDMAttention.read", SDMAttention(n=n, d=d)))
-        for name, mem in models:
-            mem.write(X if name.startswith("Pattern") else X.astype(np.float64))
-            qq = q if name.startswith("Pattern") else q.astype(np.float64)
-            w, c = best_wall_cpu(lambda: mem.read(qq), reps)
-            rows.append(_row("crossover", name, n, m, 64, 1, d, w, float("nan"), m, f"m = {m} stored patterns", c))
-    for r in (R // 10, R):
-        A, Q, d = bench_data(1024, r, 64, seed)
-        mem = NeuronSDM(n=1024, d=d, r=r, seed=seed)
-        mem.write(P[:64])
-        qb = P[:64]
-        w, c = best_wall_cpu(lambda: mem.read(qb), reps)
-        rows.append(_row("crossover", "NeuronSDM.read", 1024, r, 64, 1, d, w, float("nan"), r, f"r = {r} neurons", c))
-        del mem
+    if "crossover" in wanted:
+        log("neuron- vs pattern-based reads against m")
+        n = 1024
+        for m in (10**3, 10**4, 10**5) if not quick else (10**3, 10**4):
+            X = np.random.default_rng([seed, 11, m]).integers(0, 2, size=(m, n), dtype=np.uint8)
+            q = X[:64].copy()
+            d = int(hamming_radius_for_fraction(n, 1e-3))
+            models = [("PatternSDM.read", PatternSDM(n=n, d=d))]
+            if m <= 10**4:  # float64 keys: 8 n bytes per pattern
+                models.append(("SDMAttention.read", SDMAttention(n=n, d=d)))
+            for name, mem in models:
+                mem.write(X if name.startswith("Pattern") else X.astype(np.float64))
+                qq = q if name.startswith("Pattern") else q.astype(np.float64)
+                w, c = best_wall_cpu(lambda: mem.read(qq), reps)
+                rows.append(_row("crossover", name, n, m, 64, 1, d, w, float("nan"), m, f"m = {m} stored patterns", c))
+        for r in (R // 10, R):
+            A, Q, d = bench_data(1024, r, 64, seed)
+            mem = NeuronSDM(n=1024, d=d, r=r, seed=seed)
+            mem.write(P[:64])
+            qb = P[:64]
+            w, c = best_wall_cpu(lambda: mem.read(qb), reps)
+            rows.append(_row("crossover", "NeuronSDM.read", 1024, r, 64, 1, d, w, float("nan"), r, f"r = {r} neurons", c))
+            del mem
 
-    log("E3 slice with the fast path")
-    rows.extend(_e3_slice(seed, quick))
+    if "e3" in wanted:
+        log("E3 slice with the fast path")
+        rows.extend(_e3_slice(seed, quick))
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 
@@ -632,7 +653,7 @@ def targets_table(table: "pd.DataFrame", info: dict) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    R = int(table.r[table.section == "batch"].max())
+    R = int(table.r[table.section == "batch"].max()) if (table.section == "batch").any() else int(table.r.max())
 
     def get(section, method, n, batch, threads=1, column="per_query"):
         sel = table[(table.section == section) & (table.method == method) & (table.n == n) & (table.batch == batch)
@@ -677,6 +698,9 @@ def targets_table(table: "pd.DataFrame", info: dict) -> "pd.DataFrame":
     add_speedup("2 threads, batch-64 write speed-up", w1 / w2)
     npy, fl1 = get("numpy", "numpy scan", 1024, 1)
     add("numpy fallback, one query, n=1024", npy / fl1, "<= 2", npy / fl1 <= 2)
+    npy2, fl2 = get("numpy", "numpy scan", 1024, 1, 2)
+    if npy2 == npy2:  # runs stored before the threaded numpy route have no such row
+        add("numpy fallback, 2 threads (wall), one query, n=1024", npy2 / fl2, "<= 2", npy2 / fl2 <= 2)
     s1, _ = get("batch", "numba scan", 1024, 1)
     add("numba, one query, n=1024", s1 / fl, "<= 1.3", s1 / fl <= 1.3)
     for n in (64, 1024):

@@ -67,8 +67,11 @@ class NeuronSDM(AssociativeMemory):
         ``device`` (`sdmlib.memories._torch`); the same neurons for the same
         ``seed`` and bit-identical reads.
     threads : int, optional
-        Opt-in multithreading of the numba scan (default: one thread); with
-        ``backend="torch"``, torch's intra-op threads during each call.
+        Opt-in multithreading (default: one thread): the scan, a write's
+        counter update (each thread owns a block of counter rows) and a read's
+        counter sums (each thread owns whole queries) with numba; the scan with
+        the numpy back end; with ``backend="torch"``, torch's intra-op threads
+        during each call. Reads and writes are identical for every thread count.
     device : str, optional
         torch only: ``"cpu"`` (default) or ``"cuda"``.
     dtype : torch dtype or str, optional
@@ -207,14 +210,16 @@ class NeuronSDM(AssociativeMemory):
             self.touched = need
         bipolar = 2 * pointers.astype(COUNTER_DTYPE) - 1
         rows = self._row[indices].astype(np.int64)
-        accumulate_writes(self._counters, self._writes, rows, indptr, bipolar, backend=self.backend)
+        accumulate_writes(self._counters, self._writes, rows, indptr, bipolar, backend=self.backend,
+                          threads=self.threads)
 
     def _read(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._torch is not None:
             return self._torch.read(q)
         indptr, indices = self._scan(q)
         # active neurons that never received a write have zero counters: skip them (-1)
-        sums, kept = sum_active_rows(self._counters, self._row[indices], indptr, backend=self.backend)
+        sums, kept = sum_active_rows(self._counters, self._row[indices], indptr, backend=self.backend,
+                                     threads=self.threads)
         empty = kept == 0  # written neurons have h > 0, so this is sum(a h) == 0
         return (sums > 0).astype(np.uint8), empty
 
