@@ -59,7 +59,7 @@ def test_the_provenance_names_a_commit_of_this_history_and_every_cell(protocol):
 @pytest.mark.parametrize("protocol", STORED)
 def test_a_random_sample_of_stored_cells_recomputes_exactly(protocol):
     report = recheck_cells(protocol, k=2, seed=SEED, max_seconds=8.0)
-    assert len(report) == 2
+    assert 1 <= len(report) <= 2   # fewer where fewer stored cells are quick (E2: one at <= 8 s)
     bad = report[~report["identical"]]
     assert bad.empty, f"stored cells no longer match the code (sample seed {SEED}):\n{bad.to_string()}"
 
